@@ -1,0 +1,74 @@
+"""Serve the repository root as the static site, like S3 would (used by `make run` and the tests).
+
+    python -m tools.serve [--port 8000] [--host 127.0.0.1]
+"""
+import argparse
+import functools
+import http.server
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from tools.mime import cache_control, content_type
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with explicit types and caching, and a log of every request served."""
+
+    def guess_type(self, path):
+        return content_type(str(path))
+
+    def end_headers(self):
+        site_path = unquote(urlsplit(self.path).path)
+        self.send_header("Cache-Control", cache_control(site_path))
+        super().end_headers()
+
+    def log_message(self, format, *args):
+        self.server.requests.append(self.path)
+        if not self.server.quiet:
+            super().log_message(format, *args)
+
+
+class SiteServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    # Chromium opens many connections at once while Pyodide loads.
+    request_queue_size = 64
+
+    def __init__(self, address, root, quiet):
+        super().__init__(address, functools.partial(SiteHandler, directory=str(root)))
+        self.requests = []
+        self.quiet = quiet
+
+    @property
+    def url(self):
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/"
+
+
+def start_in_thread(root=ROOT, host="127.0.0.1", port=0, quiet=True):
+    """Start a server on a free port (port=0) in a daemon thread; returns it (call .shutdown())."""
+    server = SiteServer((host, port), root, quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--root", type=Path, default=ROOT)
+    args = parser.parse_args()
+    server = SiteServer((args.host, args.port), args.root, quiet=False)
+    print(f"Falken is served at {server.url}  (Ctrl-C stops it)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nstopped.")
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()
