@@ -25,5 +25,29 @@ run: setup $(DATA)
 test: setup $(DATA)
 	@$(PY) -m pytest
 
+# MNIST blocks + manifest.json. `make data MNIST_DIR=dir` converts the official IDX files instead.
+data: $(VENV)/.installed
+	@$(PY) -m tools.make_data $(if $(MNIST_DIR),--mnist-dir $(MNIST_DIR))
+
+$(DATA): | $(VENV)/.installed
+	@$(PY) -m tools.make_data
+
+# Real IDX files no one here wrote, for the IDX reader tests (Debian's Fashion-MNIST).
+FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+test: $(FASHION_MNIST)
+$(FASHION_MNIST):
+	@apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 \
+	  || (apt-get update -q >/dev/null && apt-get install -y -q dataset-fashion-mnist >/dev/null) \
+	  || echo "test: could not apt-get install dataset-fashion-mnist; its IDX tests will be skipped"
+
+# build/site/: exactly the files the page needs, gzip-encoded where it pays, with a file list.
+site: setup $(DATA)
+	@$(PY) -m tools.site
+
+# Upload build/site to S3: make deploy BUCKET=name [AWS_ENDPOINT_URL=url] [PREFIX=path]
+deploy: site
+	@$(PY) -m tools.deploy --bucket "$(BUCKET)" $(if $(PREFIX),--prefix "$(PREFIX)") \
+	  $(if $(AWS_ENDPOINT_URL),--endpoint-url "$(AWS_ENDPOINT_URL)")
+
 clean:
 	rm -rf build static/vendor static/data
