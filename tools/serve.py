@@ -36,8 +36,8 @@ class SiteServer(http.server.ThreadingHTTPServer):
     # Chromium opens many connections at once while Pyodide loads.
     request_queue_size = 64
 
-    def __init__(self, address, root, quiet):
-        super().__init__(address, functools.partial(SiteHandler, directory=str(root)))
+    def __init__(self, address, root, quiet, handler=SiteHandler):
+        super().__init__(address, functools.partial(handler, directory=str(root)))
         self.requests = []
         self.quiet = quiet
 
@@ -47,9 +47,9 @@ class SiteServer(http.server.ThreadingHTTPServer):
         return f"http://{host}:{port}/"
 
 
-def start_in_thread(root=ROOT, host="127.0.0.1", port=0, quiet=True):
+def start_in_thread(root=ROOT, host="127.0.0.1", port=0, quiet=True, handler=SiteHandler):
     """Start a server on a free port (port=0) in a daemon thread; returns it (call .shutdown())."""
-    server = SiteServer((host, port), root, quiet)
+    server = SiteServer((host, port), root, quiet, handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -1,0 +1,70 @@
+"""The shell boots the vendored runtime offline, switches views, and explains a missing numpy."""
+import pytest
+
+from tests.conftest import ROOT
+from tests.support.browser import Page
+from tools import serve, vendor
+
+pytestmark = pytest.mark.browser
+
+
+def visible_views(page):
+    return page.js("return [...document.querySelectorAll('.view')]"
+                   ".filter(v => getComputedStyle(v).display !== 'none').map(v => v.id)")
+
+
+@pytest.mark.needs_numpy
+def test_page_boots_offline_and_the_worker_answers_with_numpy(page, site_server):
+    page.open()
+    page.wait_for("document.body.dataset.worker", what="the trainer worker's ping")
+    assert page.js("return document.body.dataset.worker") == "ready"
+    assert page.js("return document.body.dataset.workerNumpy") == "2.2.5"
+    assert page.errors_text() == ""
+    wheel = vendor.pyodide_lock()["packages"]["numpy"]["file_name"]
+    assert any(wheel in path for path in site_server.requests), "numpy was not loaded from this site"
+    assert page.foreign_requests() == []
+
+
+def test_views_switch_by_link_and_by_url_hash(page):
+    page.open("#digits", wait_ready=False)
+    assert visible_views(page) == ["digits"]
+    page.driver.find_element("css selector", "#nav-text").click()
+    assert visible_views(page) == ["text"]
+    assert page.js("return location.hash") == "#text"
+    page.driver.back()
+    assert visible_views(page) == ["digits"]
+    page.open("", wait_ready=False)
+    assert visible_views(page) == ["tictactoe"]
+
+
+class WheelHidingHandler(serve.SiteHandler):
+    """The site as it is on a machine where `make setup` found no numpy wheel."""
+
+    def send_head(self):
+        if self.path.endswith(".whl") and "numpy" in self.path:
+            self.send_error(404)
+            return None
+        return super().send_head()
+
+
+@pytest.fixture
+def site_without_numpy():
+    server = serve.start_in_thread(ROOT, handler=WheelHidingHandler)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_missing_numpy_is_explained_and_the_shell_stays_usable(chromium, site_without_numpy):
+    page = Page(chromium, site_without_numpy.url)
+    page.expect_console(r"numpy.*\.whl - Failed to load resource: .* 404")
+    page.expect_console(r"error occurred while loading numpy|Failed to fetch|integrity.*numpy.*\.whl|integrity checks failed")
+    page.open("", wait_ready=False)
+    page.wait_for("document.body.dataset.ready === 'error'", what="the numpy error")
+    message = page.errors_text()
+    wheel = vendor.pyodide_lock()["packages"]["numpy"]["file_name"]
+    assert "numpy could not be loaded" in message
+    assert wheel in message and "HTTP 404" in message and "make setup" in message
+    page.driver.find_element("css selector", "#nav-digits").click()
+    assert visible_views(page) == ["digits"]
+    assert page.unexpected_console_errors() == []
