@@ -1,0 +1,101 @@
+"""`make setup`'s vendoring refuses bad downloads and finds the wheel where the README says;
+the dev server sends the types and caching S3 will."""
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT
+from tools import mime, serve, vendor
+
+
+def test_npm_integrity_mismatch_is_refused(tmp_path):
+    tarball = tmp_path / "x.tgz"
+    tarball.write_bytes(b"not the package")
+    with pytest.raises(vendor.VendorError, match="integrity mismatch"):
+        vendor.check_integrity(tarball, vendor.LOCK["npm"]["pyodide"]["integrity"])
+
+
+def test_vendored_runtime_matches_the_lock():
+    for key in ("pyscript", "pyodide"):
+        spec = vendor.LOCK["npm"][key]
+        dest = ROOT / spec["dest"]
+        assert json.loads((dest / vendor.STAMP).read_text()) == spec
+    assert (ROOT / "static/vendor/pyodide/pyodide.asm.wasm").stat().st_size > 1_000_000
+    assert not list((ROOT / "static/vendor/pyscript").glob("*.map"))
+    wheel = ROOT / "static/vendor/wheels" / vendor.LOCK["pypi"]["pyodide-http"]["file"]
+    assert hashlib.sha256(wheel.read_bytes()).hexdigest() == vendor.LOCK["pypi"]["pyodide-http"]["sha256"]
+
+
+@pytest.fixture
+def fake_pyodide_dir(tmp_path, monkeypatch):
+    """A vendor folder with a lockfile naming a tiny 'numpy' wheel, so lookups can be tested."""
+    payload = b"pretend wheel"
+    lock = {"packages": {"numpy": {"file_name": "numpy-test.whl", "sha256": hashlib.sha256(payload).hexdigest()}}}
+    pyodide_dir = tmp_path / "vendor"
+    pyodide_dir.mkdir()
+    (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock))
+    monkeypatch.setattr(vendor, "ROOT", tmp_path)
+    monkeypatch.setitem(vendor.LOCK["npm"]["pyodide"], "dest", "vendor")
+    monkeypatch.setitem(vendor.LOCK["pyodide_packages"], "dest", "vendor")
+    monkeypatch.setitem(vendor.LOCK["pyodide_packages"], "cdn", "http://127.0.0.1:9/")  # nothing listens
+    monkeypatch.setattr(vendor, "USER_WHEELS", tmp_path / "user-cache")
+    return pyodide_dir, payload
+
+
+def test_wheel_is_taken_from_falken_wheels_and_checked(fake_pyodide_dir, tmp_path, monkeypatch):
+    pyodide_dir, payload = fake_pyodide_dir
+    wrong, right = tmp_path / "wrong", tmp_path / "right"
+    wrong.mkdir(), right.mkdir()
+    (wrong / "numpy-test.whl").write_bytes(b"tampered")
+    (right / "numpy-test.whl").write_bytes(payload)
+    monkeypatch.setenv("FALKEN_WHEELS", f"{wrong}:{right}")
+    assert vendor.vendor_pyodide_package("numpy") is True
+    assert (pyodide_dir / "numpy-test.whl").read_bytes() == payload
+    assert vendor.pyodide_package_status("numpy")[0] is not None
+
+
+def test_missing_wheel_is_reported_in_one_line_and_setup_carries_on(fake_pyodide_dir, monkeypatch, capsys):
+    monkeypatch.delenv("FALKEN_WHEELS", raising=False)
+    assert vendor.vendor_pyodide_package("numpy") is False
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1 and "numpy-test.whl not found" in out
+    path, reason = vendor.pyodide_package_status("numpy")
+    assert path is None and "make setup" in reason
+
+
+@pytest.mark.parametrize("path, content_type, cache", [
+    ("index.html", "text/html", "no-cache"),
+    ("pyscript.toml", "application/toml", "no-cache"),
+    ("app/main.py", "text/x-python", "no-cache"),
+    ("static/vendor/pyodide/pyodide.asm.wasm", "application/wasm", "immutable"),
+    ("static/vendor/pyodide/pyodide.mjs", "text/javascript", "immutable"),
+    ("static/vendor/pyodide/pyodide-lock.json", "application/json", "immutable"),
+    ("static/vendor/wheels/" + vendor.LOCK["pypi"]["pyodide-http"]["file"], "application/zip", "immutable"),
+])
+def test_dev_server_sends_explicit_types_and_caching(site_server, path, content_type, cache):
+    with urllib.request.urlopen(site_server.url + path) as response:
+        assert response.headers["Content-Type"].startswith(content_type)
+        assert cache in response.headers["Cache-Control"]
+    assert mime.content_type(path).startswith(content_type)
+
+
+def test_make_run_server_prints_its_url_and_stops_cleanly_on_ctrl_c():
+    process = subprocess.Popen([sys.executable, "-m", "tools.serve", "--port", "0"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("Falken is served at http://127.0.0.1:")
+        url = line.split()[4]
+        with urllib.request.urlopen(url) as response:
+            assert b"Falken" in response.read()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
