@@ -24,10 +24,11 @@ STALL_SECONDS = 30.0  # longer than any client timeout the tests use; ends early
 
 
 class FaultPlan:
-    def __init__(self, script=None, rates=None, seed=0):
+    def __init__(self, script=None, rates=None, seed=0, random_suffix=".npz"):
         self.script = {name: collections.deque(faults) for name, faults in (script or {}).items()}
         self.rates = dict(rates or {})
         self.random = random.Random(seed)
+        self.random_suffix = random_suffix  # random faults hit data blocks, not the manifest
         self.injected = collections.Counter()
         self.requests = collections.Counter()
         self.lock = threading.Lock()
@@ -38,7 +39,7 @@ class FaultPlan:
             fault = None
             if self.script.get(name):
                 fault = self.script[name].popleft()
-            elif self.rates:
+            elif self.rates and name.endswith(self.random_suffix):
                 roll, edge = self.random.random(), 0.0
                 for kind, rate in self.rates.items():
                     edge += rate
