@@ -1,4 +1,4 @@
-"""The page's entry point: boot Python, check numpy, reach the trainer worker, mark the page ready."""
+"""The page's entry point: boot Python, check numpy, reach the trainer worker, start the three views."""
 import json
 
 from pyscript import document, workers
@@ -7,17 +7,32 @@ from app.errors import show_error
 from app.runtime import import_numpy
 
 body = document.body
-numpy = await import_numpy()  # noqa: F704 -- PyScript runs this module with top-level await
-if numpy is not None:
+
+
+async def boot():
+    if await import_numpy() is None:
+        body.dataset.ready = "error"
+        return
+    from app.digits_view import DigitsView
+    from app.text_view import TextView
+    from app.tictactoe_view import TicTacToeView
+
+    trainer = await workers["trainer"]
+    reply = json.loads(await trainer.ping())
+    body.dataset.worker = "ready" if reply["numpy"] else "no-numpy"
+    body.dataset.workerNumpy = reply["numpy"] or ""
+    for view in (TicTacToeView(), DigitsView(trainer), TextView(trainer)):
+        try:
+            await view.boot()
+        except Exception as error:
+            show_error(f"{type(view).__name__.removesuffix('View')} could not start: {error}")
     body.dataset.ready = "true"
-    try:
-        trainer = await workers["trainer"]  # noqa: F704
-        reply = json.loads(await trainer.ping())  # noqa: F704
-        body.dataset.worker = "ready" if reply["numpy"] else "no-numpy"
-        body.dataset.workerNumpy = reply["numpy"] or ""
-    except Exception as error:
-        body.dataset.worker = "failed"
-        show_error(f"The background trainer could not start: {error}")
-else:
+
+
+try:
+    await boot()  # noqa: F704 -- PyScript runs this module with top-level await
+except Exception as error:
     body.dataset.ready = "error"
-document.getElementById("boot-status").textContent = ""
+    show_error(f"Falken could not start: {error}")
+finally:
+    document.getElementById("boot-status").textContent = ""

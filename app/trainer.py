@@ -1,10 +1,22 @@
-"""The `trainer` web worker: trains models off the main thread so the page never freezes."""
+"""The `trainer` web worker: trains models off the main thread so the page never freezes.
+
+The page calls the exported functions (each returns at once; long work runs as a task). The
+worker reports back through `pyscript.sync` functions the page registered: `report_digits` and
+`report_text` (kind, JSON text or bytes). Without cross-origin isolation those calls are
+fire-and-forget, which is all a progress report needs.
+"""
+import asyncio
 import json
+
+from pyscript import sync
 
 try:
     import numpy
 except ImportError:
     numpy = None
+
+digits = None   # DigitsSession, made on first use (it needs the manifest)
+text = None     # TextSession
 
 
 def ping():
@@ -14,4 +26,88 @@ def ping():
     return json.dumps({"pong": True, "numpy": numpy.__version__, "check": float(numpy.arange(10.0).sum())})
 
 
-__export__ = ["ping"]
+def reporter(channel):
+    """A report(kind, payload) that forwards to the page: bytes as they are, the rest as JSON."""
+    def report(kind, payload):
+        if not isinstance(payload, (bytes, bytearray)):
+            payload = json.dumps(payload)
+        getattr(sync, channel)(kind, payload)
+    return report
+
+
+async def fetch_bytes(url):
+    from pyodide.http import pyfetch
+
+    from app.cache import FetchError
+    try:
+        response = await pyfetch(url)
+    except Exception as error:
+        raise FetchError(f"{url}: {error}", kind="network") from None
+    if not response.ok:
+        raise FetchError(f"{url}: HTTP {response.status}", status=response.status)
+    return await response.bytes()
+
+
+# -- digits ----------------------------------------------------------------------------------
+async def digits_open(manifest_url):
+    """Read the manifest and make the session; returns "" or a plain error for #errors."""
+    global digits
+    from app.digits_session import DigitsSession
+    from models.blocks import check_manifest
+    try:
+        manifest = check_manifest(json.loads(await fetch_bytes(manifest_url)))
+    except Exception as error:
+        return f"The training data index {manifest_url} could not be read ({error})."
+    if digits is not None:
+        await digits.reset()
+    digits = DigitsSession(manifest, manifest_url, fetch_bytes, reporter("report_digits"))
+    digits.send_status()
+    return ""
+
+
+def digits_start():
+    digits.start()
+
+
+async def digits_pause():
+    await digits.pause()
+
+
+async def digits_reset():
+    await digits.reset()
+
+
+def digits_set(name, value):
+    {"lr": digits.set_lr, "batch_size": digits.set_batch_size, "cache_size": digits.set_cache_size}[name](value)
+    digits.send_status()
+
+
+async def digits_load(data):
+    """Continue training from uploaded knowledge bytes (already validated by the page)."""
+    from models import knowledge
+    await digits.reset(knowledge.load(data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)))
+
+
+# -- text ----------------------------------------------------------------------------------
+async def text_open(knowledge_bytes, corpus):
+    """Start a text session from the shipped knowledge and a training text."""
+    global text
+    from app.text_session import TextSession
+    from models import knowledge
+    data = knowledge_bytes.to_bytes() if hasattr(knowledge_bytes, "to_bytes") else bytes(knowledge_bytes)
+    if text is not None:
+        await text.pause()
+    text = TextSession(knowledge.load(data), corpus, reporter("report_text"))
+    text.send_status()
+
+
+def text_start():
+    text.start()
+
+
+async def text_pause():
+    await text.pause()
+
+
+__export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_set", "digits_load",
+              "text_open", "text_start", "text_pause"]

@@ -1,0 +1,151 @@
+"""Digits training: batches from the block cache, one Adam step of the MLP at a time.
+
+Browser-agnostic: the worker wraps it, and CPython tests drive it against a local server.
+Reports (see TrainingLoop): "status" a few times a second, "weights" (knowledge-file bytes)
+about once a second and on pause, "error" when training cannot go on.
+"""
+import time
+
+import numpy as np
+
+from app.cache import BlockCache, CacheError
+from app.training_loop import TrainingLoop
+from models import knowledge
+from models.blocks import block_url, decode_block, split_entries
+from models.mlp import MLP
+from models.optim import Adam
+
+LEARNING_RATE = 1e-3
+BATCH_SIZE = 32
+CACHE_SIZE = 6
+CONCURRENCY = 3
+LOSS_SMOOTHING = 0.95   # exponential moving average of the training loss
+RATE_SMOOTHING = 0.5    # of the samples/s between two status reports
+CHART_POINTS = 400      # the loss chart keeps at most this many points (older ones thinned)
+
+
+class DigitsSession(TrainingLoop):
+    PERIODIC = {"send_status": 0.25, "send_weights": 1.0, "evaluate": 2.0}
+
+    def __init__(self, manifest, manifest_url, fetch, report, seed=0):
+        super().__init__(report)
+        self.manifest, self.manifest_url, self.fetch = manifest, manifest_url, fetch
+        self.seed = seed
+        self.lr, self.batch_size, self.cache_size = LEARNING_RATE, BATCH_SIZE, CACHE_SIZE
+        self.test_set = None
+        self.renew()
+
+    def renew(self, model=None):
+        """A fresh (or the given) model with no history: what Reset leaves behind."""
+        self.model = model or MLP(seed=self.seed)
+        self.optimiser = Adam(self.model.params, lr=self.lr)
+        self.iteration, self.samples, self.loss = 0, 0, None
+        self.test_acc, self.confusion = None, None
+        self.loss_points, self.acc_points = [], []
+        self.rate, self.rate_mark = None, None
+        self.cache = None
+
+    # -- controls ----------------------------------------------------------------------------
+    async def reset(self, model=None):
+        await self.stop()
+        if self.cache is not None:
+            self.cache.close()
+        self.seed += 1
+        self.renew(model)
+        if model is not None:
+            await self.evaluate()
+        self.send_weights()
+        self.send_status()
+
+    def set_lr(self, value):
+        self.lr = self.optimiser.lr = float(value)
+
+    def set_batch_size(self, value):
+        self.batch_size = int(value)
+        if self.cache is not None:
+            self.cache.batch_size = self.batch_size
+
+    def set_cache_size(self, value):
+        self.cache_size = int(value)
+        if self.cache is not None:
+            self.cache.cache_size = self.cache_size
+
+    # -- the loop ----------------------------------------------------------------------------
+    async def prepare(self):
+        if self.test_set is None:
+            self.test_set = await self.load_test_set()
+        if self.cache is None:
+            self.cache = BlockCache(self.manifest, self.fetch, base_url=self.manifest_url, split="train",
+                                    cache_size=self.cache_size, concurrency=CONCURRENCY,
+                                    batch_size=self.batch_size, seed=self.seed)
+        self.rate_mark = (time.monotonic(), self.samples)
+
+    async def step(self):
+        x, y = await self.cache.next_batch(self.batch_size)
+        loss, grads = self.model.loss_and_grads(x, y)
+        if not np.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss} at step {self.iteration + 1}; "
+                                     f"the learning rate {self.lr:g} is too high.")
+        self.optimiser.step(grads)
+        self.iteration += 1
+        self.samples += len(y)
+        self.loss = loss if self.loss is None else LOSS_SMOOTHING * self.loss + (1 - LOSS_SMOOTHING) * loss
+        self.loss_points.append((self.iteration, float(self.loss)))
+        if len(self.loss_points) > CHART_POINTS:
+            self.loss_points = self.loss_points[::2]
+
+    async def on_pause(self):
+        await self.evaluate()
+        self.send_weights()
+        self.send_status()
+
+    def failure_message(self, error):
+        if isinstance(error, CacheError):
+            error = f"the training data could not be loaded ({error})."
+        return f"Training stopped: {error} Press Reset to start again."
+
+    async def load_test_set(self):
+        """Every held-out block, fetched and sha256-checked like the training blocks."""
+        images, labels = [], []
+        for entry in split_entries(self.manifest, "test"):
+            data = await self.fetch(block_url(self.manifest_url, entry["file"]))
+            block_images, block_labels = decode_block(data, entry["sha256"])
+            images.append(block_images.reshape(len(block_labels), -1))
+            labels.append(block_labels)
+        return np.concatenate(images).astype(np.float32) / 255.0, np.concatenate(labels).astype(np.int64)
+
+    async def evaluate(self):
+        if self.test_set is None:
+            self.test_set = await self.load_test_set()
+        images, labels = self.test_set
+        predicted = self.model.predict_proba(images).argmax(axis=1)
+        self.test_acc = float((predicted == labels).mean())
+        self.confusion = np.bincount(labels * 10 + predicted, minlength=100).reshape(10, 10)
+        if not self.acc_points or self.acc_points[-1][0] != self.iteration:
+            self.acc_points.append((self.iteration, self.test_acc))
+
+    # -- reports -------------------------------------------------------------------------------
+    def measure_rate(self):
+        if self.rate_mark is None or self.state != "running":
+            return self.rate
+        now, (then, samples) = time.monotonic(), self.rate_mark
+        if now > then and self.samples > samples:
+            current = (self.samples - samples) / (now - then)
+            self.rate = current if self.rate is None else RATE_SMOOTHING * self.rate + (1 - RATE_SMOOTHING) * current
+        self.rate_mark = (now, self.samples)
+        return self.rate
+
+    def status(self):
+        return {
+            "state": self.state, "iteration": self.iteration, "samples": self.samples,
+            "loss": self.loss, "test_acc": self.test_acc, "samples_per_s": self.measure_rate(),
+            "lr": self.lr, "batch_size": self.batch_size, "cache_size": self.cache_size,
+            "cache": self.cache.stats() if self.cache is not None else {},
+            "loss_points": self.loss_points, "acc_points": self.acc_points,
+            "confusion": None if self.confusion is None else self.confusion.tolist(),
+        }
+
+    def send_weights(self):
+        self.model.metrics = {"test_accuracy": self.test_acc, "iterations": self.iteration,
+                              "samples": self.samples}
+        self.report("weights", knowledge.to_bytes(self.model))

@@ -1,0 +1,248 @@
+"""Digits: draw on #grid and see the prediction live; train in the worker and watch it learn."""
+import json
+import math
+
+import numpy as np
+from pyscript import window
+from pyscript.ffi import create_proxy
+
+from app.charts import LineChart
+from app.dom import by_id, enable, listen, set_data
+from app.errors import show_error
+from app.files import FileProblem, knowledge_from_bytes, knowledge_from_url, offer_download, read_upload
+from models import knowledge
+from models.preprocess import drawing_to_mnist
+
+KIND = "mnist-mlp"
+SHIPPED = "knowledge/digits.npz"
+MANIFEST = "static/data/mnist/manifest.json"
+CANVAS = 280          # drawing canvas pixels; 10 per grid cell of the 28×28 grid
+BRUSH = 22            # stroke width in canvas pixels: about MNIST's 2–3 px pen at 28×28
+
+
+class DigitsView:
+    def __init__(self, trainer):
+        self.trainer = trainer
+        self.predictor = None        # the model that reads drawings
+        self.predictor_source = ""
+        self.canvas = by_id("grid")
+        self.pen = self.canvas.getContext("2d", willReadFrequently=True)
+        self.drawing = False
+        self.last_point = None
+        self.prediction_queued = False
+        self.status = {}
+        self.loss_chart = LineChart("chart-loss", "loss", "#2f6fde")
+        self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
+        self.clear()
+        self.bind()
+
+    def bind(self):
+        for name in ("pointerdown", "pointermove", "pointerup", "pointercancel", "pointerleave"):
+            listen(self.canvas, name, self.on_pointer, "Drawing", passive=False)
+        listen("grid-clear", "click", lambda event: self.clear(), "Clearing the grid")
+        listen("train-start", "click", self.start, "Starting training")
+        listen("train-pause", "click", self.pause, "Pausing training")
+        listen("train-reset", "click", self.reset, "Resetting training")
+        listen("lr", "input", self.on_slider, "Setting the learning rate")
+        listen("batch-size", "input", self.on_slider, "Setting the batch size")
+        listen("cache-size", "input", self.on_slider, "Setting the cache size")
+        listen("weights-download", "click", lambda event: self.download(), "Downloading the weights")
+        listen("weights-upload", "change", self.upload, "Loading your weights")
+        listen(window, "resize", lambda event: (self.loss_chart.fit(), self.acc_chart.fit()), "Resizing charts")
+        self.trainer.sync.report_digits = create_proxy(self.on_report)
+
+    async def boot(self):
+        self.use(await knowledge_from_url(SHIPPED, KIND), "the shipped knowledge")
+        problem = await self.trainer.digits_open(str(window.URL.new(MANIFEST, window.location.href)))
+        if problem:
+            show_error(problem + " Drawing and prediction still work; training needs the data.")
+        else:
+            for slider in ("lr", "batch-size", "cache-size"):
+                self.show_slider(slider)
+            enable("train-start", "train-reset")
+        enable("weights-download")
+
+    # -- drawing -----------------------------------------------------------------------------
+    def clear(self):
+        self.pen.fillStyle = "#000"
+        self.pen.fillRect(0, 0, CANVAS, CANVAS)
+        self.show_prediction(None)
+
+    def canvas_point(self, event):
+        box = self.canvas.getBoundingClientRect()
+        return ((event.clientX - box.left) * CANVAS / box.width, (event.clientY - box.top) * CANVAS / box.height)
+
+    def on_pointer(self, event):
+        event.preventDefault()       # no scrolling or text selection while drawing
+        if event.type == "pointerdown":
+            self.drawing = True
+            self.canvas.setPointerCapture(event.pointerId)
+            self.last_point = self.canvas_point(event)
+            self.stroke(self.last_point, self.last_point)
+        elif event.type == "pointermove" and self.drawing:
+            point = self.canvas_point(event)
+            self.stroke(self.last_point, point)
+            self.last_point = point
+        elif event.type in ("pointerup", "pointercancel", "pointerleave"):
+            self.drawing = False
+
+    def stroke(self, start, end):
+        """A soft round white stroke: anti-aliased edges like MNIST's scanned ink."""
+        pen = self.pen
+        pen.strokeStyle = "#fff"
+        pen.lineWidth = BRUSH
+        pen.lineCap = pen.lineJoin = "round"
+        pen.shadowColor = "#fff"
+        pen.shadowBlur = 6
+        pen.beginPath()
+        pen.moveTo(*start)
+        pen.lineTo(*end)
+        pen.stroke()
+        self.queue_prediction()
+
+    def queue_prediction(self):
+        """Predict once per animation frame however many pointer events arrive."""
+        if not self.prediction_queued:
+            self.prediction_queued = True
+            window.requestAnimationFrame(create_proxy(lambda timestamp: self.predict()))
+
+    def drawing_pixels(self):
+        """The canvas as a 28×28 float array in [0, 1] (each cell the mean of its 10×10 pixels)."""
+        rgba = np.frombuffer(self.pen.getImageData(0, 0, CANVAS, CANVAS).data.to_bytes(), np.uint8)
+        red = rgba[0::4].reshape(28, CANVAS // 28, 28, CANVAS // 28).astype(np.float32)
+        return red.mean(axis=(1, 3)) / 255.0
+
+    def predict(self):
+        self.prediction_queued = False
+        if self.predictor is None:
+            return
+        x = drawing_to_mnist(self.drawing_pixels())
+        self.show_prediction(None if x is None else self.predictor.predict_proba(x[None, :])[0])
+
+    def show_prediction(self, probabilities):
+        element = by_id("prediction")
+        if probabilities is None:
+            element.textContent = "–"
+            element.setAttribute("data-digit", "")
+            probabilities = np.zeros(10)
+        else:
+            digit = int(np.argmax(probabilities))
+            element.textContent = str(digit)
+            element.setAttribute("data-digit", str(digit))
+        for d, p in enumerate(probabilities):
+            bar = by_id(f"prob-{d}")
+            bar.style.width = f"{100 * p:.1f}%"
+            bar.setAttribute("data-p", f"{p:.4f}")
+            by_id(f"prob-{d}-pct").textContent = f"{100 * p:.1f}%" if p else "–"
+
+    # -- the predictor's knowledge ----------------------------------------------------------------
+    def use(self, model, source):
+        self.predictor, self.predictor_source = model, source
+        accuracy = model.metrics.get("test_accuracy")
+        detail = f" (held-out accuracy {accuracy:.1%})" if accuracy is not None else ""
+        by_id("predictor-info").textContent = f"Predicting with {source}{detail}."
+        self.predict()
+
+    def download(self):
+        offer_download(knowledge.to_bytes(self.predictor), "falken-digits.npz")
+
+    async def upload(self, event):
+        upload = by_id("weights-upload")
+        chosen = await read_upload(upload)
+        upload.value = ""
+        if chosen is None:
+            return
+        name, data = chosen
+        try:
+            model = knowledge_from_bytes(data, name, KIND)
+        except FileProblem as problem:
+            show_error(f"{problem}. The current digits model is unchanged.")
+            return
+        self.use(model, f"your file {name}")
+        await self.trainer.digits_load(data)
+
+    # -- training controls ----------------------------------------------------------------------
+    async def start(self, event=None):
+        await self.trainer.digits_start()
+        enable("train-pause")
+
+    async def pause(self, event):
+        enable("train-pause", on=False)
+        await self.trainer.digits_pause()
+
+    async def reset(self, event):
+        enable("train-pause", on=False)
+        await self.trainer.digits_reset()
+
+    def slider_value(self, slider_id):
+        raw = float(by_id(slider_id).value)
+        return round(10 ** raw, 6) if slider_id == "lr" else int(raw)
+
+    def show_slider(self, slider_id):
+        value = self.slider_value(slider_id)
+        by_id(f"{slider_id}-value").textContent = f"{value:g}"
+        by_id(slider_id).setAttribute("aria-valuetext", f"{value:g}")
+        return value
+
+    async def on_slider(self, event):
+        slider_id = event.target.id
+        value = self.show_slider(slider_id)
+        await self.trainer.digits_set(slider_id.replace("-", "_"), value)
+
+    # -- reports from the worker ----------------------------------------------------------------
+    def on_report(self, kind, payload):
+        if kind == "status":
+            self.show_status(json.loads(payload))
+        elif kind == "weights":
+            model = knowledge.load(payload.to_bytes())
+            self.use(model, f"the model in training (step {self.status.get('iteration', 0)})")
+        elif kind == "error":
+            show_error(json.loads(payload))
+            enable("train-pause", on=False)
+
+    def show_status(self, status):
+        self.status = status
+        cache = status["cache"]
+        element = by_id("train-status")
+        set_data(element, state=status["state"], iteration=status["iteration"],
+                 loss=fmt(status["loss"], 4), test_acc=fmt(status["test_acc"], 4),
+                 samples_per_s=fmt(status["samples_per_s"], 0),
+                 cache_blocks=cache.get("blocks_cached", 0), inflight=cache.get("inflight", 0),
+                 stalls=cache.get("stalls", 0))
+        parts = [f"{status['state'].capitalize()}", f"step {status['iteration']:,}"]
+        if status["loss"] is not None:
+            parts.append(f"loss {status['loss']:.3f}")
+        if status["test_acc"] is not None:
+            parts.append(f"test accuracy {status['test_acc']:.1%}")
+        if status["samples_per_s"]:
+            parts.append(f"{status['samples_per_s']:,.0f} samples/s")
+        element.textContent = " · ".join(parts)
+        by_id("cache-blocks").textContent = str(cache.get("blocks_cached", 0))
+        by_id("cache-inflight").textContent = str(cache.get("inflight", 0))
+        by_id("cache-stalls").textContent = str(cache.get("stalls", 0))
+        by_id("cache-failures").textContent = str(cache.get("failures", 0))
+        by_id("cache-bytes").textContent = f"{cache.get('bytes', 0) / 1e6:.1f} MB"
+        self.loss_chart.show(status["loss_points"])
+        self.acc_chart.show(status["acc_points"])
+        if status["confusion"] is not None:
+            self.show_confusion(status["confusion"])
+        running = status["state"] == "running"
+        enable("train-pause", on=running)
+        enable("train-start", on=status["state"] in ("idle", "paused"))
+
+    def show_confusion(self, counts):
+        header = "<tr><th></th>" + "".join(f"<th scope='col'>{d}</th>" for d in range(10)) + "</tr>"
+        rows = []
+        for true, row in enumerate(counts):
+            total = sum(row) or 1
+            cells = "".join(
+                f"<td style='background: rgba({'47,111,222' if p == true else '179,38,30'},"
+                f"{min(1.0, n / total):.2f})'>{n}</td>" for p, n in enumerate(row))
+            rows.append(f"<tr><th scope='row'>{true}</th>{cells}</tr>")
+        by_id("confusion").innerHTML = header + "".join(rows)
+
+
+def fmt(value, digits):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return f"{value:.{digits}f}"

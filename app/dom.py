@@ -1,0 +1,61 @@
+"""Small DOM helpers: find elements, bind handlers so their failures reach #errors."""
+import asyncio
+import inspect
+
+from pyscript import document
+from pyscript.ffi import create_proxy
+
+from app.errors import show_error
+
+# Proxies must outlive the call that created them, or JS would call a destroyed function.
+_kept_alive = []
+
+
+def by_id(element_id):
+    element = document.getElementById(element_id)
+    if element is None:
+        raise LookupError(f"the page has no #{element_id}")
+    return element
+
+
+def guarded(handler, what):
+    """Wrap an event handler: any exception becomes a plain message in #errors, never a dead page."""
+    if inspect.iscoroutinefunction(handler):
+        async def run_async(event):
+            try:
+                await handler(event)
+            except Exception as error:
+                show_error(f"{what} failed: {error}")
+        return lambda event: asyncio.ensure_future(run_async(event))
+
+    def run(event):
+        try:
+            handler(event)
+        except Exception as error:
+            show_error(f"{what} failed: {error}")
+    return run
+
+
+def listen(element, event_name, handler, what, **options):
+    """addEventListener with a guarded, kept-alive Python handler (options: passive=False, …)."""
+    if isinstance(element, str):
+        element = by_id(element)
+    proxy = create_proxy(guarded(handler, what))
+    _kept_alive.append(proxy)
+    if options:
+        from pyscript.ffi import to_js
+        element.addEventListener(event_name, proxy, to_js(options))
+    else:
+        element.addEventListener(event_name, proxy)
+    return proxy
+
+
+def set_data(element, **values):
+    """Set data-* attributes (snake_case names become data-kebab-case)."""
+    for name, value in values.items():
+        element.setAttribute("data-" + name.replace("_", "-"), "" if value is None else str(value))
+
+
+def enable(*element_ids, on=True):
+    for element_id in element_ids:
+        by_id(element_id).disabled = not on

@@ -1,0 +1,71 @@
+"""Bytes in and out of the page: fetch a site file, read an upload, offer a download."""
+from pyscript import fetch, window
+from pyscript.ffi import to_js
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024   # no knowledge file or text we accept comes near this
+_download_url = None                  # the last download's object URL, freed by the next one
+
+
+class FileProblem(Exception):
+    """A file could not be had; the message says which and why, in plain words."""
+
+
+async def fetch_bytes(url):
+    try:
+        response = await fetch(url)
+    except Exception as error:
+        raise FileProblem(f"could not download {url}: {error}") from None
+    if not response.ok:
+        raise FileProblem(f"could not download {url}: the server answered HTTP {response.status}")
+    return bytes(await response.bytearray())
+
+
+async def read_upload(input_element):
+    """(file name, bytes) of the file chosen in an <input type=file>, or None if none is."""
+    files = input_element.files
+    if files is None or files.length == 0:
+        return None
+    chosen = files.item(0)
+    if chosen.size > MAX_UPLOAD_BYTES:
+        raise FileProblem(f"{chosen.name} is {chosen.size / 1e6:.1f} MB; files over "
+                          f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB are not accepted")
+    buffer = await chosen.arrayBuffer()
+    return chosen.name, buffer.to_bytes()
+
+
+def offer_download(data, file_name, content_type="application/octet-stream"):
+    """Let the visitor save `data` (bytes) as `file_name`."""
+    array = window.Uint8Array.new(len(data))
+    array.assign(data)
+    blob = window.Blob.new(to_js([array]), to_js({"type": content_type}))
+    global _download_url
+    if _download_url:
+        window.URL.revokeObjectURL(_download_url)
+    url = _download_url = window.URL.createObjectURL(blob)
+    link = window.document.createElement("a")
+    link.href = url
+    link.download = file_name
+    window.document.body.append(link)
+    link.click()
+    link.remove()
+
+
+KIND_NAMES = {"tictactoe-lstm": "tic-tac-toe", "mnist-mlp": "digits", "char-rnn": "text"}
+
+
+def knowledge_from_bytes(data, name, kind):
+    """The model in a knowledge file's bytes, if it is one of `kind`; else FileProblem saying why."""
+    from models.knowledge import KnowledgeError, load
+
+    try:
+        model = load(data)
+    except KnowledgeError as error:
+        raise FileProblem(f"{name} is not a usable knowledge file: {error}") from None
+    if model.KIND != kind:
+        raise FileProblem(f"{name} holds {KIND_NAMES.get(model.KIND, model.KIND)} knowledge, "
+                          f"but this needs {KIND_NAMES[kind]} knowledge")
+    return model
+
+
+async def knowledge_from_url(url, kind):
+    return knowledge_from_bytes(await fetch_bytes(url), url.rsplit("/", 1)[-1], kind)

@@ -1,0 +1,52 @@
+"""Text training: the char-RNN learns a text one truncated-BPTT window at a time.
+
+Browser-agnostic like the digits session. It starts from the given model when the text's
+characters are all in its vocabulary (fine-tuning the shipped knowledge on the bundled text),
+and from a fresh, smaller model otherwise (an uploaded text with characters it never saw).
+"""
+from app.training_loop import TrainingLoop
+from models import knowledge
+from models.charrnn import CharRNN, CharTrainer, vocabulary
+
+FRESH_HIDDEN = 128        # a new model for a new alphabet: small enough to learn quickly in a worker
+LOSS_SMOOTHING = 0.9
+VALIDATION_CHARS = 2000   # held-out characters scored on each evaluation (cheap enough every few s)
+CHART_POINTS = 400
+
+
+class TextSession(TrainingLoop):
+    PERIODIC = {"send_status": 0.5, "evaluate": 10.0, "send_weights": 3.0}
+
+    def __init__(self, model, corpus, report):
+        super().__init__(report)
+        if not set(corpus) <= set(model.vocab):
+            model = CharRNN(vocabulary(corpus), hidden=FRESH_HIDDEN)
+        self.model = model
+        self.trainer = CharTrainer(model, corpus)
+        self.iteration, self.loss, self.val_loss = 0, None, None
+        self.loss_points = []
+
+    async def step(self):
+        loss = self.trainer.step()
+        self.iteration += 1
+        self.loss = loss if self.loss is None else LOSS_SMOOTHING * self.loss + (1 - LOSS_SMOOTHING) * loss
+        self.loss_points.append((self.iteration, float(self.loss)))
+        if len(self.loss_points) > CHART_POINTS:
+            self.loss_points = self.loss_points[::2]
+
+    def evaluate(self):
+        self.val_loss = float(self.model.loss_on(self.trainer.val_ids[:VALIDATION_CHARS]))
+
+    async def on_pause(self):
+        self.evaluate()
+        self.send_weights()
+        self.send_status()
+
+    def status(self):
+        return {"state": self.state, "iteration": self.iteration, "loss": self.loss,
+                "val_loss": self.val_loss, "loss_points": self.loss_points,
+                "vocab_size": len(self.model.vocab)}
+
+    def send_weights(self):
+        self.model.metrics = dict(self.model.metrics, fine_tune_steps=self.iteration)
+        self.report("weights", knowledge.to_bytes(self.model))

@@ -1,0 +1,105 @@
+"""Text: the char-RNN writes on request; the worker trains it on the bundled or an uploaded text."""
+import json
+import random
+
+from pyscript.ffi import create_proxy
+
+from app.charts import LineChart
+from app.dom import by_id, enable, listen, set_data
+from app.errors import show_error
+from app.files import FileProblem, fetch_bytes, knowledge_from_url, read_upload
+from models import knowledge
+
+KIND = "char-rnn"
+SHIPPED = "knowledge/text.npz"
+BUNDLED_TEXT = "static/data/text/hamlet.txt"
+SAMPLE_LENGTH = 400
+MIN_TEXT_CHARS = 5_000     # shorter texts give the RNN too little to learn from
+
+
+class TextView:
+    def __init__(self, trainer):
+        self.trainer = trainer
+        self.model = None
+        self.training = False
+        self.session_open = False
+        self.corpus = None
+        self.chart = LineChart("chart-text-loss", "loss per character", "#7048e8")
+        listen("text-sample", "click", lambda event: self.write(), "Writing text")
+        listen("text-train", "click", self.toggle_training, "Training on the text")
+        listen("text-upload", "change", self.upload, "Loading your text")
+        listen("text-temperature", "input", lambda event: self.show_temperature(), "Setting the temperature")
+        self.trainer.sync.report_text = create_proxy(self.on_report)
+
+    async def boot(self):
+        self.model = await knowledge_from_url(SHIPPED, KIND)
+        self.show_temperature()
+        enable("text-sample", "text-train")
+        self.write()
+
+    def show_temperature(self):
+        value = float(by_id("text-temperature").value)
+        by_id("text-temperature-value").textContent = f"{value:.2f}"
+        return value
+
+    def write(self):
+        prefix = by_id("text-prefix").value
+        unknown = sorted(set(prefix) - set(self.model.vocab))
+        if unknown:
+            show_error(f"The model never saw {''.join(unknown)!r} in its text; "
+                       f"it writes from the prefix without {'it' if len(unknown) == 1 else 'them'}.")
+            prefix = "".join(c for c in prefix if c in self.model.vocab)
+        text = self.model.sample(prefix, SAMPLE_LENGTH, self.show_temperature(), random.randrange(2 ** 31))
+        by_id("text-output").textContent = prefix + text
+
+    async def toggle_training(self, event):
+        if self.training:
+            by_id("text-train").textContent = "Train"
+            self.training = False
+            await self.trainer.text_pause()
+            return
+        if not self.session_open:
+            if self.corpus is None:
+                self.corpus = (await fetch_bytes(BUNDLED_TEXT)).decode("utf-8")
+            await self.trainer.text_open(knowledge.to_bytes(self.model), self.corpus)
+            self.session_open = True
+        self.training = True
+        by_id("text-train").textContent = "Pause training"
+        await self.trainer.text_start()
+
+    async def upload(self, event):
+        upload = by_id("text-upload")
+        chosen = await read_upload(upload)
+        upload.value = ""
+        if chosen is None:
+            return
+        name, data = chosen
+        try:
+            corpus = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise FileProblem(f"{name} is not UTF-8 text") from None
+        if len(corpus) < MIN_TEXT_CHARS:
+            raise FileProblem(f"{name} has {len(corpus):,} characters; give it at least {MIN_TEXT_CHARS:,}")
+        if self.training:
+            await self.toggle_training(None)
+        self.corpus, self.session_open = corpus, False
+        by_id("text-status").textContent = f"Ready to train on {name} ({len(corpus):,} characters): press Train."
+
+    def on_report(self, kind, payload):
+        if kind == "status":
+            status = json.loads(payload)
+            set_data(by_id("text-status"), state=status["state"], iteration=status["iteration"],
+                     loss="" if status["loss"] is None else f"{status['loss']:.4f}")
+            words = [f"{status['state'].capitalize()}", f"step {status['iteration']:,}"]
+            if status["loss"] is not None:
+                words.append(f"training loss {status['loss']:.3f} nats/char")
+            if status["val_loss"] is not None:
+                words.append(f"held-out {status['val_loss']:.3f} nats/char")
+            by_id("text-status").textContent = " · ".join(words)
+            self.chart.show(status["loss_points"])
+        elif kind == "weights":
+            self.model = knowledge.load(payload.to_bytes())
+        elif kind == "error":
+            show_error(json.loads(payload))
+            self.training = False
+            by_id("text-train").textContent = "Train"

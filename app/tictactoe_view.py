@@ -1,0 +1,116 @@
+"""Tic-tac-toe: the visitor clicks a cell, the LSTM answers at once on the main thread."""
+from models import tictactoe as rules
+
+from app.dom import by_id, enable, listen
+from app.errors import show_error
+from app.files import FileProblem, knowledge_from_bytes, knowledge_from_url, read_upload
+
+KIND = "tictactoe-lstm"
+MARKS = {rules.X: "X", rules.O: "O"}
+
+
+class TicTacToeView:
+    def __init__(self):
+        self.player = None          # the model answering moves; replaced only by a good file
+        self.player_name = ""
+        self.moves = []
+        self.falken_plays = rules.O
+        self.select = by_id("ttt-knowledge")
+        self.selected_value = self.select.value   # what to go back to if a choice fails
+        self.cells = [by_id(f"cell-{i}") for i in range(9)]
+        for i, cell in enumerate(self.cells):
+            listen(cell, "click", lambda event, i=i: self.human_plays(i), "Your move")
+        listen("ttt-new", "click", lambda event: self.new_game(), "New game")
+        listen("ttt-first", "change", lambda event: self.new_game(), "Choosing who starts")
+        listen(self.select, "change", self.choose_knowledge, "Loading that knowledge file")
+        listen("ttt-upload", "change", self.upload_knowledge, "Loading your knowledge file")
+
+    async def boot(self):
+        self.use(await knowledge_from_url(self.select.value, KIND), self.select.selectedOptions.item(0).text)
+        enable("ttt-new")
+        self.new_game()
+
+    # -- knowledge -----------------------------------------------------------------------
+    def use(self, model, name):
+        self.player, self.player_name = model, name
+        rate = model.metrics.get("optimal_move_rate")
+        detail = f" — picks an optimal move in {rate:.1%} of positions" if rate is not None else ""
+        by_id("ttt-knowledge-info").textContent = f"Playing with “{name}”{detail}."
+
+    async def choose_knowledge(self, event):
+        try:
+            model = await knowledge_from_url(self.select.value, KIND)
+        except FileProblem as problem:
+            self.select.value = self.selected_value
+            show_error(f"{problem}. Falken keeps playing with “{self.player_name}”.")
+            return
+        self.selected_value = self.select.value
+        self.use(model, self.select.selectedOptions.item(0).text)
+        self.new_game()
+
+    async def upload_knowledge(self, event):
+        upload = by_id("ttt-upload")
+        chosen = await read_upload(upload)
+        upload.value = ""           # choosing the same file again must fire `change` again
+        if chosen is None:
+            return
+        name, data = chosen
+        try:
+            model = knowledge_from_bytes(data, name, KIND)
+        except FileProblem as problem:
+            show_error(f"{problem}. Falken keeps playing with “{self.player_name}”.")
+            return
+        option = self.select.querySelector("option[data-uploaded]")
+        if option is None:
+            option = self.select.ownerDocument.createElement("option")
+            option.setAttribute("data-uploaded", "")
+            self.select.append(option)
+        option.value = "uploaded"
+        option.text = f"Yours: {name}"
+        self.select.value = self.selected_value = "uploaded"
+        self.use(model, option.text)
+        self.new_game()
+
+    # -- the game --------------------------------------------------------------------------
+    def new_game(self):
+        self.moves = []
+        self.falken_plays = rules.X if by_id("ttt-first").value == "ai" else rules.O
+        if self.falken_plays == rules.X:
+            self.moves.append(self.player.choose([]))
+        self.render()
+
+    def human_plays(self, cell):
+        board = rules.board_of(self.moves)
+        # Clicks on a taken cell, after the end, or before Falken has a player are ignored.
+        if self.player is None or rules.is_terminal(board) or board[cell] != rules.EMPTY:
+            return
+        self.moves.append(cell)
+        if not rules.is_terminal(rules.board_of(self.moves)):
+            self.moves.append(self.player.choose(self.moves))
+        self.render()
+
+    def render(self):
+        board = rules.board_of(self.moves)
+        winner = rules.winner(board)
+        line = next((l for l in rules.LINES if board[l[0]] != rules.EMPTY and board[l[0]] == board[l[1]] == board[l[2]]), ())
+        over = rules.is_terminal(board)
+        for i, cell in enumerate(self.cells):
+            mark = MARKS.get(board[i], "")
+            cell.textContent = mark
+            cell.className = "cell" + (f" {mark.lower()}" if mark else "") + (" win" if i in line else "")
+            cell.disabled = over or bool(mark)
+            row, col = divmod(i, 3)
+            state = mark or "empty"
+            cell.setAttribute("aria-label", f"Row {row + 1}, column {col + 1}: {state}")
+        human = MARKS[rules.X if self.falken_plays == rules.O else rules.O]
+        if winner:
+            status = "Falken wins." if winner == self.falken_plays else "You win!"
+        elif over:
+            status = "Draw."
+        else:
+            status = f"Your move ({human})."
+        status_element = by_id("ttt-status")
+        status_element.textContent = status
+        status_element.setAttribute("data-result",
+                                    "falken" if winner == self.falken_plays and winner else
+                                    "human" if winner else "draw" if over else "")

@@ -1,0 +1,88 @@
+"""A training loop that runs one step at a time as an asyncio task and can be paused or stopped.
+
+Shared by the digits and text sessions. It yields to the event loop after every step, so the
+page's pause, reset and slider messages are handled between steps (a worker that never yields
+would queue them until the loop ended), and it calls periodic duties on a clock rather than
+every step, so reports stay a few per second however fast the steps are.
+"""
+import asyncio
+import inspect
+import time
+
+
+class TrainingLoop:
+    # method name -> seconds between calls while running; subclasses fill it in
+    PERIODIC = {}
+
+    def __init__(self, report):
+        self.report = report        # report(kind, payload): "status", "weights" or "error"
+        self.state = "idle"         # idle | running | paused | failed
+        self.task = None
+
+    # subclasses provide these --------------------------------------------------------------
+    async def prepare(self):
+        """Anything to fetch before the first step."""
+
+    async def step(self):
+        raise NotImplementedError
+
+    async def on_pause(self):
+        """Duties when the loop stops for a pause (final report, weights)."""
+
+    def status(self):
+        raise NotImplementedError
+
+    def failure_message(self, error):
+        return f"Training stopped: {error}"
+
+    # controls -----------------------------------------------------------------------------
+    def running(self):
+        return self.task is not None and not self.task.done()
+
+    def start(self):
+        if self.running() or self.state == "failed":
+            return
+        self.state = "running"
+        self.task = asyncio.ensure_future(self.run())
+
+    async def pause(self):
+        if not self.running():
+            return
+        self.state = "paused"
+        await self.task
+        await self.on_pause()
+
+    async def stop(self):
+        """Cancel at once, mid-step if need be (for Reset)."""
+        if self.running():
+            self.task.cancel()
+            try:
+                await self.task
+            except asyncio.CancelledError:
+                pass
+        self.task = None
+        self.state = "idle"
+
+    async def run(self):
+        last = dict.fromkeys(self.PERIODIC, time.monotonic())
+        try:
+            await self.prepare()
+            while self.state == "running":
+                await self.step()
+                now = time.monotonic()
+                for duty, period in self.PERIODIC.items():
+                    if now - last[duty] >= period:
+                        last[duty] = now
+                        result = getattr(self, duty)()
+                        if inspect.isawaitable(result):
+                            await result
+                await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            self.state = "failed"
+            self.report("error", self.failure_message(error))
+            self.send_status()
+
+    def send_status(self):
+        self.report("status", self.status())
