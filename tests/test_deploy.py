@@ -1,0 +1,152 @@
+"""`make deploy` against a real S3 API server on 127.0.0.1 (moto server mode)."""
+import gzip
+import hashlib
+import json
+import urllib.request
+
+import pytest
+
+from tests.support.s3_server import S3Server
+from tools import deploy, site
+from tools.site import ROOT
+from tools.mime import IMMUTABLE, REVALIDATE
+
+pytestmark = pytest.mark.timeout(300)
+BUCKET = "falken-test"
+
+
+@pytest.fixture(scope="module")
+def site_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("build")
+
+
+@pytest.fixture(scope="module")
+def built_site(site_dir):
+    """The real site, built into a temporary folder (build/site is left to `make site`)."""
+    return site.build(ROOT, site_dir / "site", site_dir / "site-files.json")
+
+
+def run_deploy(s3, site_dir, bucket=BUCKET, **options):
+    return deploy.deploy(bucket, endpoint_url=s3.url, out=site_dir / "site",
+                         file_list=site_dir / "site-files.json", say=lambda *_: None, **options)
+
+
+@pytest.fixture(scope="module")
+def s3(tmp_path_factory):
+    """The S3 server, with throwaway credentials in the environment (the standard chain)."""
+    patch = pytest.MonkeyPatch()
+    home = tmp_path_factory.mktemp("home")
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(home / "config"),
+                        "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials")}.items():
+        patch.setenv(name, value)
+    patch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with S3Server() as server:
+        server.home = home
+        yield server
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def deployed(built_site, s3, site_dir):
+    first = run_deploy(s3, site_dir)
+    second = run_deploy(s3, site_dir)
+    return first, second
+
+
+def client(s3):
+    return deploy.s3_client(s3.url)
+
+
+def test_every_object_carries_the_right_headers(built_site, s3, deployed):
+    first, _ = deployed
+    assert first["uploaded"] == first["objects"] == built_site["count"]
+    objects = client(s3).list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert sorted(o["Key"] for o in objects) == sorted(f["path"] for f in built_site["files"])
+    for entry in built_site["files"]:
+        head = client(s3).head_object(Bucket=BUCKET, Key=entry["path"])
+        assert head["ContentType"] == entry["content_type"], entry["path"]
+        assert head.get("ContentEncoding") == entry["content_encoding"], entry["path"]
+        assert head["ContentLength"] == entry["bytes"]
+        path = entry["path"]
+        immutable = path.startswith(("static/vendor/", "static/data/")) and \
+            not path.endswith("manifest.json")
+        assert head["CacheControl"] == (IMMUTABLE if immutable else REVALIDATE), path
+
+
+def test_the_headers_are_the_ones_the_page_needs(built_site):
+    by_path = {f["path"]: f for f in built_site["files"]}
+    wasm = by_path["static/vendor/pyodide/pyodide.asm.wasm"]
+    assert wasm["content_type"] == "application/wasm" and wasm["content_encoding"] == "gzip"
+    assert by_path["static/vendor/pyodide/pyodide.mjs"]["content_type"].startswith("text/javascript")
+    assert by_path["index.html"]["cache_control"] == REVALIDATE
+    assert by_path["static/data/mnist/manifest.json"]["cache_control"] == REVALIDATE
+    block = next(f for f in built_site["files"] if f["path"].endswith(".npz") and "train-" in f["path"])
+    assert block["content_encoding"] == "gzip" and block["cache_control"] == IMMUTABLE
+    wheel = next(f for f in built_site["files"] if f["path"].endswith(".whl"))
+    assert wheel["content_encoding"] is None  # already deflated: gzip would not pay
+
+
+def test_a_second_deploy_uploads_nothing(deployed):
+    first, second = deployed
+    assert second["uploaded"] == 0 and second["bytes_uploaded"] == 0
+    assert second["unchanged"] == first["objects"]
+
+
+def test_a_changed_header_or_file_is_uploaded_again(built_site, s3, site_dir, deployed):
+    key = "static/css/falken.css"
+    client(s3).copy_object(Bucket=BUCKET, Key=key, CopySource={"Bucket": BUCKET, "Key": key},
+                           MetadataDirective="REPLACE", ContentType="binary/octet-stream")
+    result = run_deploy(s3, site_dir)
+    assert result["uploaded"] == 1
+    assert client(s3).head_object(Bucket=BUCKET, Key=key)["ContentType"].startswith("text/css")
+
+
+def test_index_html_is_uploaded_last(built_site, s3, site_dir, monkeypatch):
+    order = []
+    real = deploy.s3_client
+
+    def recording_client(*args, **kwargs):
+        s3_api = real(*args, **kwargs)
+        s3_api.meta.events.register("before-call.s3.PutObject",
+                                    lambda params, **_: order.append(params["url_path"]))
+        return s3_api
+    monkeypatch.setattr(deploy, "s3_client", recording_client)
+    run_deploy(s3, site_dir, "falken-order", prefix="v1")
+    assert len(order) == built_site["count"] and order[-1].endswith("/v1/index.html")
+
+
+def test_public_read_policy_website_and_anonymous_get(s3, deployed):
+    api = client(s3)
+    policy = json.loads(api.get_bucket_policy(Bucket=BUCKET)["Policy"])
+    statement = policy["Statement"][0]
+    assert statement["Effect"] == "Allow" and statement["Principal"] == "*"
+    assert statement["Action"] == "s3:GetObject" and statement["Resource"] == f"arn:aws:s3:::{BUCKET}/*"
+    assert api.get_bucket_website(Bucket=BUCKET)["IndexDocument"] == {"Suffix": "index.html"}
+    # a plain unsigned GET, as a browser does, on the path-style URL
+    with urllib.request.urlopen(f"{s3.url}/{BUCKET}/index.html") as response:
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert b"<html" in gzip.decompress(response.read())
+
+
+def test_deployed_blocks_match_the_manifest(built_site, s3, deployed):
+    with urllib.request.urlopen(f"{s3.url}/{BUCKET}/static/data/mnist/manifest.json") as response:
+        manifest = json.loads(gzip.decompress(response.read()))
+    entry = manifest["blocks"][0]
+    with urllib.request.urlopen(f"{s3.url}/{BUCKET}/static/data/mnist/{entry['file']}") as response:
+        assert response.headers["Cache-Control"] == IMMUTABLE
+        assert hashlib.sha256(gzip.decompress(response.read())).hexdigest() == entry["sha256"]
+
+
+def test_credentials_are_never_written(s3, site_dir, deployed):
+    assert not (s3.home / "config").exists() and not (s3.home / "credentials").exists()
+    for path in site_dir.rglob("*"):
+        if path.is_file() and path.stat().st_size < 5_000_000:
+            assert b"AWS_SECRET" not in path.read_bytes()
+
+
+def test_deploy_without_a_bucket_or_site_says_what_to_do(monkeypatch, tmp_path):
+    assert deploy.main(["--bucket", ""]) == 1
+    monkeypatch.setattr(deploy, "FILE_LIST", tmp_path / "nothing.json")
+    with pytest.raises(deploy.DeployError, match="make site"):
+        deploy.load_site()

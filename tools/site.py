@@ -1,0 +1,183 @@
+"""Build build/site/: exactly the files the page needs, gzip-encoded where it pays (`make site`).
+
+What goes in: every file the page references (index.html's src/href/config attributes, and
+each PyScript config's `interpreter` and [files]; a missing one fails the build), plus the
+trees the Python code reads at run time: app/ and models/ sources, static/ (css, vendor,
+data) and knowledge/*.npz. Never tests/, the Makefile, tools/ or dotfiles.
+
+Each file is stored once under its own path; when gzip saves at least GZIP_MIN_SAVING of a
+file whose type is worth trying, the stored bytes are the gzip stream (fixed mtime, so builds
+are byte-identical) and the file list says Content-Encoding: gzip. build/site-files.json
+lists every file with its headers and sha256s; tools/deploy.py uploads from it.
+"""
+import fnmatch
+import gzip
+import hashlib
+import html.parser
+import json
+import shutil
+import sys
+import tomllib
+import urllib.parse
+from pathlib import Path
+
+from tools.mime import cache_control, content_type
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "build" / "site"
+FILE_LIST = ROOT / "build" / "site-files.json"
+PAGE = "index.html"
+RUNTIME_TREES = ["app/**/*.py", "models/**/*.py", "static/**/*", "knowledge/*.npz"]
+# Only the data build (tools/make_data.py) uses these; the page never imports them.
+CLI_ONLY = ["models/idx.py", "models/mnist_npm.py"]
+EXCLUDED = CLI_ONLY + ["tests/*", "*/__pycache__/*", "*.pyc", "*/.*", ".*", "static/data/*.building/*",
+            "static/data/*.old/*"]
+# Types worth gzip-trying; zips and wheels are already deflated.
+GZIP_SUFFIXES = {".wasm", ".js", ".mjs", ".json", ".css", ".npz", ".html", ".py", ".toml",
+                 ".svg", ".txt", ".map"}
+GZIP_MIN_SAVING = 0.10
+GZIP_LEVEL = 9
+
+
+class SiteError(Exception):
+    pass
+
+
+class _References(html.parser.HTMLParser):
+    """Local URLs in src/href/config attributes of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href", "config") and value:
+                self.urls.append(value)
+
+
+def local_path(url, base="."):
+    """Site-relative path of a page URL, or None for anchors and other sites."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path or url.startswith("#"):
+        return None
+    path = urllib.parse.unquote(parts.path)
+    joined = Path(base, path).as_posix() if not path.startswith("/") else path.lstrip("/")
+    normalised = Path(joined).as_posix()
+    parts_out = []
+    for piece in normalised.split("/"):
+        if piece in ("", "."):
+            continue
+        if piece == "..":
+            if not parts_out:
+                raise SiteError(f"{url} points outside the site")
+            parts_out.pop()
+        else:
+            parts_out.append(piece)
+    return "/".join(parts_out)
+
+
+def config_references(config_path, root):
+    """Files a PyScript TOML config makes the browser fetch."""
+    try:
+        config = tomllib.loads((root / config_path).read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise SiteError(f"{config_path}: {error}") from None
+    base = str(Path(config_path).parent)
+    urls = list(config.get("files", {})) + [config.get("interpreter", "")]
+    return {p for url in urls if url and "{" not in url and (p := local_path(url, base))}
+
+
+def page_references(root):
+    """Every local file index.html and its PyScript configs reference."""
+    parser = _References()
+    parser.feed((root / PAGE).read_text())
+    referenced = {PAGE}
+    for url in parser.urls:
+        path = local_path(url)
+        if path:
+            referenced.add(path)
+    for path in [p for p in referenced if p.endswith(".toml")]:
+        referenced |= config_references(path, root)
+    missing = sorted(p for p in referenced if not (root / p).is_file())
+    if missing:
+        raise SiteError(f"the page references files that do not exist: {', '.join(missing)}")
+    return referenced
+
+
+def runtime_files(root):
+    found = set()
+    for pattern in RUNTIME_TREES:
+        for path in root.glob(pattern):
+            if path.is_file():
+                found.add(path.relative_to(root).as_posix())
+    return found
+
+
+def excluded(path):
+    return any(fnmatch.fnmatch(path, pattern) for pattern in EXCLUDED)
+
+
+def site_files(root=ROOT):
+    """Sorted site-relative paths of everything the site ships."""
+    return sorted(p for p in page_references(root) | runtime_files(root) if not excluded(p))
+
+
+def encode(path, raw):
+    """(stored bytes, Content-Encoding or None): gzip when it saves enough."""
+    if Path(path).suffix.lower() in GZIP_SUFFIXES:
+        packed = gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0)
+        if len(packed) <= len(raw) * (1 - GZIP_MIN_SAVING):
+            return packed, "gzip"
+    return raw, None
+
+
+def build(root=ROOT, out=OUT, file_list=FILE_LIST):
+    """Write the site and its file list; returns the file list (a dict)."""
+    previous = {}
+    if file_list.exists():  # reuse gzip output of unchanged files: the wasm takes a second
+        previous = {f["path"]: f for f in json.loads(file_list.read_text())["files"]}
+    staging = out.with_name(out.name + ".building")
+    shutil.rmtree(staging, ignore_errors=True)
+    entries = []
+    for path in site_files(root):
+        raw = (root / path).read_bytes()
+        raw_sha = hashlib.sha256(raw).hexdigest()
+        old = previous.get(path)
+        if old and old["raw_sha256"] == raw_sha and (out / path).is_file():
+            stored, encoding = (out / path).read_bytes(), old["content_encoding"]
+            if hashlib.sha256(stored).hexdigest() != old["sha256"]:
+                stored, encoding = encode(path, raw)
+        else:
+            stored, encoding = encode(path, raw)
+        target = staging / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(stored)
+        entries.append({
+            "path": path, "bytes": len(stored), "sha256": hashlib.sha256(stored).hexdigest(),
+            "raw_bytes": len(raw), "raw_sha256": raw_sha, "content_type": content_type(path),
+            "content_encoding": encoding, "cache_control": cache_control(path),
+        })
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    listing = {"files": entries, "count": len(entries), "bytes": sum(e["bytes"] for e in entries),
+               "raw_bytes": sum(e["raw_bytes"] for e in entries)}
+    file_list.write_text(json.dumps(listing, indent=1) + "\n")
+    return listing
+
+
+def main(argv=None):
+    try:
+        listing = build()
+    except SiteError as error:
+        print(f"site: {error}", file=sys.stderr)
+        return 1
+    gzipped = sum(1 for f in listing["files"] if f["content_encoding"])
+    print(f"site: {listing['count']} files ({gzipped} gzip-encoded), "
+          f"{listing['bytes'] / 1e6:.2f} MB stored, {listing['raw_bytes'] / 1e6:.2f} MB raw "
+          f"-> {OUT.relative_to(ROOT)}/, list in {FILE_LIST.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
