@@ -1,0 +1,183 @@
+"""Digits in real Chromium: draw and predict, train live in the worker, move weights in and out."""
+import json
+import time
+
+import numpy as np
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+
+from models import knowledge
+from models.blocks import load_split
+from tests.conftest import ROOT
+from tests.support.browser import Page
+from tools import serve
+
+pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
+STEPS = 300
+
+
+def open_digits(page):
+    page.open("#digits")
+    page.wait_for("!document.getElementById('train-start').disabled", what="the trainer")
+
+
+def draw(page, strokes):
+    """Draw strokes given in grid units (0–28) with the mouse, as pointer events."""
+    grid = page.driver.find_element(By.ID, "grid")
+    size = grid.size["width"]
+    for stroke in strokes:
+        actions = ActionChains(page.driver, duration=10)
+        to_offset = [(x * size / 28 - size / 2, y * size / 28 - size / 2) for x, y in stroke]
+        actions.move_to_element_with_offset(grid, *to_offset[0]).click_and_hold()
+        for point in to_offset[1:]:
+            actions.move_to_element_with_offset(grid, *point)
+        actions.release().perform()
+
+
+def prediction(page):
+    return page.js("return document.getElementById('prediction').dataset.digit")
+
+
+def probabilities(page):
+    return page.js("return [...Array(10).keys()].map(d => +document.getElementById('prob-' + d).dataset.p)")
+
+
+def set_slider(page, slider_id, value):
+    page.js("const s = document.getElementById(arguments[0]); s.value = arguments[1];"
+            "s.dispatchEvent(new Event('input', {bubbles: true}))", slider_id, str(value))
+
+
+def train_status(page):
+    return page.js("return {...document.getElementById('train-status').dataset}")
+
+
+def test_drawing_predicts_live_with_the_shipped_knowledge(page):
+    open_digits(page)
+    assert prediction(page) == ""
+    draw(page, [[(14, 4), (14.5, 14), (14, 24)]])
+    page.wait_for("document.getElementById('prediction').dataset.digit !== ''", what="a prediction")
+    assert prediction(page) == "1"
+    assert abs(sum(probabilities(page)) - 1) < 1e-2
+    draw(page, [[(8, 6), (20, 6), (12, 24)]])      # a seven's bar and stem over it: still a digit
+    assert prediction(page) in "0123456789"
+    page.driver.find_element(By.ID, "grid-clear").click()
+    assert prediction(page) == "" and sum(probabilities(page)) == 0
+
+
+def test_drawing_does_not_scroll_the_page(page):
+    page.driver.set_window_size(360, 640)
+    try:
+        open_digits(page)
+        page.js("document.getElementById('grid').scrollIntoView({block: 'center'})")
+        before = page.js("return window.scrollY")
+        draw(page, [[(14, 2), (14, 26)]])
+        assert page.js("return window.scrollY") == before
+        assert page.js("return getComputedStyle(document.getElementById('grid')).touchAction") == "none"
+    finally:
+        page.driver.set_window_size(1280, 900)
+
+
+def test_training_from_reset_learns_and_sliders_act_on_the_running_trainer(page):
+    open_digits(page)
+    page.js("window.longTasks = []; new PerformanceObserver(list => list.getEntries().forEach("
+            "e => window.longTasks.push(e.duration))).observe({entryTypes: ['longtask']})")
+    page.driver.find_element(By.ID, "train-reset").click()
+    set_slider(page, "batch-size", 32)
+    set_slider(page, "lr", -3)
+    page.driver.find_element(By.ID, "train-start").click()
+    page.wait_for("document.getElementById('train-status').dataset.state === 'running'", what="training")
+    set_slider(page, "cache-size", 2)
+    page.wait_for(f"+document.getElementById('train-status').dataset.iteration >= {STEPS // 2}", what="steps")
+    status = train_status(page)
+    assert int(status["cacheBlocks"]) <= 2 + int(status["inflight"])
+    assert page.text("#cache-size-value") == "2" and page.text("#batch-size-value") == "32"
+    page.wait_for(f"+document.getElementById('train-status').dataset.iteration >= {STEPS}", what=f"{STEPS} steps")
+    page.driver.find_element(By.ID, "train-pause").click()
+    page.wait_for("document.getElementById('train-status').dataset.state === 'paused'", what="the pause")
+    page.wait_for("document.getElementById('confusion').rows.length === 11", what="the confusion matrix")
+    status = train_status(page)
+    assert float(status["testAcc"]) > 0.85, status
+    assert float(status["samplesPerS"]) > 0 and float(status["loss"]) < 1.0
+    assert "model in training" in page.text("#predictor-info")
+    long_tasks = page.js("return window.longTasks")
+    print(f"\nmain-thread long tasks while training {status['iteration']} steps: {len(long_tasks)} "
+          f"(max {max(long_tasks, default=0):.0f} ms); {float(status['samplesPerS']):.0f} samples/s")
+    # Resuming continues where it stopped.
+    stopped_at = int(status["iteration"])
+    page.driver.find_element(By.ID, "train-start").click()
+    page.wait_for(f"+document.getElementById('train-status').dataset.iteration > {stopped_at + 10}", what="resume")
+    page.driver.find_element(By.ID, "train-pause").click()
+    page.screenshot("digits")
+
+
+def test_downloaded_weights_load_in_cpython_and_score_the_same(page, tmp_path):
+    page.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    open_digits(page)
+    page.driver.find_element(By.ID, "weights-download").click()
+    target = tmp_path / "falken-digits.npz"
+    deadline = time.monotonic() + 30
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    model = knowledge.load(target.read_bytes())
+    shipped = knowledge.load((ROOT / "knowledge/digits.npz").read_bytes())
+    images, labels = load_split(ROOT / "static/data/mnist", "test")
+    x = images.reshape(len(labels), -1).astype(np.float32) / 255
+    assert np.allclose(model.predict_proba(x), shipped.predict_proba(x), atol=1e-6)
+
+
+def test_uploaded_weights_reach_predictor_and_trainer_and_bad_ones_change_nothing(page, tmp_path):
+    open_digits(page)
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes((ROOT / "knowledge/digits.npz").read_bytes()[:-300])
+    page.driver.find_element(By.ID, "weights-upload").send_keys(str(bad))
+    page.wait_for("document.getElementById('errors').textContent.includes('broken.npz')", what="the error")
+    assert "unchanged" in page.errors_text()
+    assert "shipped knowledge" in page.text("#predictor-info")
+    good = tmp_path / "mine.npz"
+    good.write_bytes((ROOT / "knowledge/digits.npz").read_bytes())
+    page.driver.find_element(By.ID, "weights-upload").send_keys(str(good))
+    page.wait_for("document.getElementById('predictor-info').textContent.includes('mine.npz')", what="upload")
+    # The trainer took it too: its held-out accuracy is the file's, before any step.
+    page.wait_for("document.getElementById('train-status').dataset.testAcc !== ''", what="the trainer's score")
+    expected = knowledge.load(good.read_bytes()).metrics["test_accuracy"]
+    assert abs(float(train_status(page)["testAcc"]) - expected) < 1e-3
+
+
+class FlakyBlocks(serve.SiteHandler):
+    """Training blocks answer 500 while `failing` is set; everything else is served normally."""
+    failing = True
+
+    def send_head(self):
+        if FlakyBlocks.failing and "/static/data/mnist/train-" in self.path:
+            self.send_error(500)
+            return None
+        return super().send_head()
+
+
+@pytest.fixture
+def flaky_site():
+    FlakyBlocks.failing = True
+    server = serve.start_in_thread(ROOT, handler=FlakyBlocks)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_failure_in_the_worker_is_shown_and_reset_recovers(chromium, flaky_site):
+    page = Page(chromium, flaky_site.url)
+    page.expect_console(r"train-\d+-[0-9a-f]+\.npz - Failed to load resource: .* 500")
+    open_digits(page)
+    page.driver.find_element(By.ID, "train-start").click()
+    page.wait_for("document.getElementById('errors').textContent.includes('Training stopped')",
+                  what="the worker's failure", timeout=120)
+    assert "Reset" in page.errors_text()
+    assert int(page.text("#cache-failures")) > 0
+    assert train_status(page)["state"] == "failed"
+    FlakyBlocks.failing = False
+    page.driver.find_element(By.ID, "train-reset").click()
+    page.wait_for("document.getElementById('train-status').dataset.iteration === '0'", what="the reset")
+    page.driver.find_element(By.ID, "train-start").click()
+    page.wait_for("+document.getElementById('train-status').dataset.iteration > 20", what="training after reset")
+    page.driver.find_element(By.ID, "train-pause").click()
+    assert page.unexpected_console_errors() == []

@@ -1,0 +1,41 @@
+"""The whole page at phone size and by keyboard; screenshots of every view for people to look at."""
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
+VIEWS = ("tictactoe", "digits", "text")
+
+
+@pytest.fixture
+def phone(page):
+    page.driver.set_window_size(360, 640)
+    yield page
+    page.driver.set_window_size(1280, 900)
+
+
+def test_every_view_fits_a_360_pixel_phone(phone):
+    phone.open()
+    for view in VIEWS:
+        phone.driver.find_element(By.ID, f"nav-{view}").click()
+        width = phone.js("return document.documentElement.clientWidth")
+        overflow = phone.js("return [...document.querySelectorAll('#' + arguments[0] + ' *')]"
+                            ".filter(e => e.getBoundingClientRect().right > arguments[1] + 1).map(e => e.id || e.tagName)",
+                            view, width)
+        assert overflow == [], f"{view} overflows a 360 px screen: {overflow[:5]}"
+        phone.screenshot(f"phone-{view}")
+
+
+def test_views_and_controls_are_reachable_by_keyboard(page):
+    page.open()
+    body = page.driver.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    reached = []
+    for _ in range(40):
+        reached.append(page.js("return document.activeElement.id"))
+        page.driver.switch_to.active_element.send_keys(Keys.TAB)
+    for control in ("nav-digits", "nav-text", "cell-0", "ttt-new", "ttt-first", "ttt-knowledge", "ttt-upload"):
+        assert control in reached, f"Tab never reaches #{control}"
+    page.driver.find_element(By.ID, "nav-digits").send_keys(Keys.ENTER)
+    assert page.js("return location.hash") == "#digits"
+    page.screenshot("tictactoe-desktop")

@@ -1,0 +1,34 @@
+"""Text in real Chromium: the shipped knowledge writes at once; the worker trains on the text."""
+import pytest
+from selenium.webdriver.common.by import By
+
+pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
+
+
+def test_the_shipped_knowledge_writes_and_training_runs_in_the_worker(page, tmp_path):
+    page.open("#text")
+    page.wait_for("document.getElementById('text-output').textContent.length > 100", what="the first sample")
+    first = page.text("#text-output")
+    assert first.startswith("The ")
+    page.js("const s = document.getElementById('text-temperature'); s.value = '0.3';"
+            "s.dispatchEvent(new Event('input', {bubbles: true}))")
+    assert page.text("#text-temperature-value") == "0.30"
+    page.driver.find_element(By.ID, "text-sample").click()
+    assert page.text("#text-output") != first
+    page.driver.find_element(By.ID, "text-train").click()
+    page.wait_for("+document.getElementById('text-status').dataset.iteration >= 3", what="text training steps")
+    page.driver.find_element(By.ID, "text-train").click()
+    page.wait_for("document.getElementById('text-status').dataset.state === 'paused'", what="the pause")
+    assert float(page.js("return document.getElementById('text-status').dataset.loss")) > 0
+    assert "nats/char" in page.text("#text-status")
+    page.driver.find_element(By.ID, "text-sample").click()
+    assert len(page.text("#text-output")) > 100
+    page.screenshot("text")
+    # An upload that is not text is refused in plain words; the model keeps writing.
+    bad = tmp_path / "picture.txt"
+    bad.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40)
+    page.driver.find_element(By.ID, "text-upload").send_keys(str(bad))
+    page.wait_for("document.getElementById('errors').textContent.includes('picture.txt')", what="the error")
+    assert "not UTF-8 text" in page.errors_text()
+    page.driver.find_element(By.ID, "text-sample").click()
+    assert len(page.text("#text-output")) > 100
