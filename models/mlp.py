@@ -1,0 +1,156 @@
+"""The digits model: an MLP 784-128-10 with ReLU and log-softmax, trained in float32.
+
+Built for one-step-at-a-time training in a worker: train_step(x, y, lr) does forward,
+backward and an in-place optimiser update, reusing buffers per batch size so a step
+allocates almost nothing. At batch 1 the weight gradients are outer products.
+"""
+import numpy as np
+
+from .layers import log_softmax
+from .optim import SGD, Adam
+
+SIZES = (784, 128, 10)
+DTYPE = np.float32
+
+
+class MLP:
+    KIND = "mnist-mlp"
+
+    def __init__(self, hidden=128, seed=0, optimizer="adam", lr=1e-3, dtype=DTYPE):
+        rng = np.random.default_rng(seed)
+        D, H, K = SIZES[0], hidden, SIZES[2]
+        self.params = {
+            "W1": (rng.standard_normal((D, H)) * np.sqrt(2.0 / D)).astype(dtype),   # He init for ReLU
+            "b1": np.zeros(H, dtype),
+            "W2": (rng.standard_normal((H, K)) * np.sqrt(1.0 / H)).astype(dtype),
+            "b2": np.zeros(K, dtype),
+        }
+        self.grads = {k: np.zeros_like(p) for k, p in self.params.items()}
+        self.hyper = {"hidden": hidden}
+        self.metrics = {}
+        self.set_optimizer(optimizer, lr)
+        self._buf = {}
+
+    # knowledge-file protocol --------------------------------------------------------------
+    @staticmethod
+    def shapes(hyper):
+        H = hyper["hidden"]
+        if not isinstance(H, int) or isinstance(H, bool) or not 1 <= H <= 2048:
+            raise ValueError("hidden must be an integer in 1..2048")
+        return {"W1": (784, H), "b1": (H,), "W2": (H, 10), "b2": (10,)}
+
+    @classmethod
+    def from_knowledge(cls, meta, arrays):
+        model = cls(hidden=meta["hyper"]["hidden"])
+        model.set_params(arrays)
+        model.metrics = dict(meta["metrics"])
+        return model
+
+    def n_params(self):
+        return sum(p.size for p in self.params.values())
+
+    def get_params(self):
+        """Copies of the weights (to ship from the worker to the main thread)."""
+        return {k: p.copy() for k, p in self.params.items()}
+
+    def set_params(self, params):
+        """Overwrite weights in place (the optimiser keeps pointing at the same arrays)."""
+        for k, p in self.params.items():
+            p[...] = np.asarray(params[k], p.dtype).reshape(p.shape)
+
+    def set_optimizer(self, name="adam", lr=1e-3):
+        if name == "adam":
+            self.opt = Adam(self.params, lr=lr)
+        elif name == "sgd":
+            self.opt = SGD(self.params, lr=lr, momentum=0.9)
+        else:
+            raise ValueError(f"unknown optimizer {name!r}")
+        self.optimizer = name
+
+    @property
+    def lr(self):
+        return self.opt.lr
+
+    @lr.setter
+    def lr(self, value):
+        self.opt.lr = float(value)
+
+    # inference ----------------------------------------------------------------------------
+    def log_proba(self, x):
+        p = self.params
+        x = np.asarray(x, p["W1"].dtype).reshape(-1, SIZES[0])
+        h = x @ p["W1"]
+        h += p["b1"]
+        np.maximum(h, 0, out=h)
+        z = h @ p["W2"]
+        z += p["b2"]
+        return log_softmax(z)
+
+    def predict_proba(self, x):
+        """x: (N, 784) floats in [0, 1] (white ink on black) -> (N, 10) probabilities."""
+        return np.exp(self.log_proba(x))
+
+    def predict(self, x):
+        return self.log_proba(x).argmax(axis=1)
+
+    def evaluate(self, x, y, chunk=2000):
+        """Accuracy on (N, 784) inputs and integer labels."""
+        y = np.asarray(y).reshape(-1)
+        hits = sum(int((self.predict(x[s:s + chunk]) == y[s:s + chunk]).sum())
+                   for s in range(0, len(y), chunk))
+        return hits / max(len(y), 1)
+
+    # training -----------------------------------------------------------------------------
+    def _buffers(self, n):
+        b = self._buf.get(n)
+        if b is None:
+            H, K, dt = self.params["b1"].size, self.params["b2"].size, self.params["W1"].dtype
+            b = self._buf[n] = {"h": np.empty((n, H), dt), "z": np.empty((n, K), dt),
+                                "dh": np.empty((n, H), dt), "rows": np.arange(n)}
+            if len(self._buf) > 8:                         # batch sizes come and go: stay small
+                self._buf = {n: b}
+        return b
+
+    def loss_and_grads(self, x, y):
+        """Mean NLL over the batch; fills self.grads in place and returns the loss."""
+        p, g = self.params, self.grads
+        n = len(y)
+        x = np.asarray(x, p["W1"].dtype).reshape(n, SIZES[0])
+        b = self._buffers(n)
+        h, z, dh, rows = b["h"], b["z"], b["dh"], b["rows"]
+        # forward: h = relu(x W1 + b1); z = h W2 + b2; log-softmax in place in z
+        np.matmul(x, p["W1"], out=h)
+        h += p["b1"]
+        np.maximum(h, 0, out=h)
+        np.matmul(h, p["W2"], out=z)
+        z += p["b2"]
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)                   # z now holds softmax probabilities
+        loss = -float(np.log(np.maximum(z[rows, y], 1e-30)).mean())
+        # backward: dz = (softmax - onehot) / n, written over z
+        z[rows, y] -= 1
+        z /= n
+        if n == 1:                                          # outer products: no (1,k) matmuls
+            np.outer(h[0], z[0], out=g["W2"])
+            g["b2"][...] = z[0]
+            np.matmul(p["W2"], z[0], out=dh[0])
+            dh *= h > 0
+            np.outer(x[0], dh[0], out=g["W1"])
+            g["b1"][...] = dh[0]
+        else:
+            np.matmul(h.T, z, out=g["W2"])
+            z.sum(axis=0, out=g["b2"])
+            np.matmul(z, p["W2"].T, out=dh)
+            dh *= h > 0
+            np.matmul(x.T, dh, out=g["W1"])
+            dh.sum(axis=0, out=g["b1"])
+        return loss
+
+    def train_step(self, x, y, lr=None):
+        """One optimiser step on a batch (any size, may change between calls). Returns loss."""
+        if lr is not None:
+            self.opt.lr = float(lr)
+        loss = self.loss_and_grads(x, np.asarray(y, np.int64).reshape(-1))
+        self.opt.step(self.grads)
+        return loss

@@ -1,0 +1,62 @@
+"""Optimisers that update a dict of parameter arrays IN PLACE from a dict of gradients.
+
+In place matters: the browser worker and the models hold references to the same arrays, and
+allocating fresh weights every step is what makes small-batch numpy training slow.
+"""
+import numpy as np
+
+
+class SGD:
+    """Plain SGD with (optional) classical momentum: v = mu*v - lr*g; p += v."""
+
+    def __init__(self, params, lr=0.1, momentum=0.9):
+        self.params, self.lr, self.momentum = params, lr, momentum
+        self.v = {k: np.zeros_like(p) for k, p in params.items()}
+
+    def step(self, grads):
+        for k, p in self.params.items():
+            v = self.v[k]
+            v *= self.momentum
+            v -= self.lr * grads[k]
+            p += v
+
+
+class Adam:
+    """Adam (Kingma & Ba) with bias correction folded into the step size."""
+
+    def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        self.params, self.lr, self.b1, self.b2, self.eps = params, lr, beta1, beta2, eps
+        self.m = {k: np.zeros_like(p) for k, p in params.items()}
+        self.v = {k: np.zeros_like(p) for k, p in params.items()}
+        self.t = 0
+
+    def step(self, grads):
+        self.t += 1
+        a = self.lr * np.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
+        for k, p in self.params.items():
+            g, m, v = grads[k], self.m[k], self.v[k]
+            m *= self.b1
+            m += (1 - self.b1) * g
+            v *= self.b2
+            v += (1 - self.b2) * (g * g)
+            p -= a * m / (np.sqrt(v) + self.eps)
+
+
+class Adagrad:
+    """Adagrad as in min-char-rnn: per-weight step shrinks with the sum of squared gradients."""
+
+    def __init__(self, params, lr=0.1, eps=1e-8):
+        self.params, self.lr, self.eps = params, lr, eps
+        self.mem = {k: np.zeros_like(p) for k, p in params.items()}
+
+    def step(self, grads):
+        for k, p in self.params.items():
+            g, mem = grads[k], self.mem[k]
+            mem += g * g
+            p -= self.lr * g / np.sqrt(mem + self.eps)
+
+
+def clip_grads(grads, limit):
+    """Clip every gradient element to [-limit, limit] in place (exploding RNN gradients)."""
+    for g in grads.values():
+        np.clip(g, -limit, limit, out=g)

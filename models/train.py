@@ -1,0 +1,199 @@
+"""Dev kit: train a model and write a knowledge file.
+
+    python -m models.train tictactoe --out knowledge/tictactoe.npz
+    python -m models.train digits    --out knowledge/digits.npz
+    python -m models.train text      --out knowledge/text.npz
+
+Every run is seeded (--seed) and shows tqdm progress bars. The loops live in functions
+(train_tictactoe, train_digits, train_text) so tests can run them with tiny budgets.
+"""
+import argparse
+import sys
+import time
+
+import numpy as np
+
+from . import knowledge
+from .optim import Adam
+
+
+def _bar(total, desc, quiet):
+    from tqdm import tqdm   # CLI-only dependency: never imported by the browser
+    return tqdm(total=total, desc=desc, disable=quiet, dynamic_ncols=True, file=sys.stderr)
+
+
+# tic-tac-toe -------------------------------------------------------------------------------
+def train_tictactoe(hidden=64, batch=512, lr=3e-3, seed=0, max_epochs=60, max_steps=None,
+                    snapshots=(), quiet=False, positions=None):
+    """Adam on minibatches of same-length histories until every history gets an optimal move.
+
+    After each epoch the model is evaluated on all 294,778 histories; training stops at 100%.
+    snapshots: [(step, path)] writes the model as it is at that step (weaker levels)."""
+    from .ttt_player import Positions, TicTacToeLSTM
+    P = positions or Positions()
+    model = TicTacToeLSTM(hidden=hidden, seed=seed)
+    opt = Adam(model.params, lr=lr)
+    rng = np.random.default_rng(seed)
+    snaps = sorted(snapshots)
+    step, rate, wrong = 0, 0.0, None
+    bar = _bar(max_steps, "tictactoe", quiet)
+    for epoch in range(max_epochs):
+        for arr, mask in P.batches(batch, rng):
+            loss, grads = model.loss_and_grads(arr if arr.shape[1] else [()] * len(arr), mask)
+            opt.step(grads)
+            step += 1
+            bar.update(1)
+            while snaps and snaps[0][0] == step:
+                _save_ttt(model, P, snaps.pop(0)[1], step, epoch)
+            if max_steps and step >= max_steps:
+                break
+        rate, wrong = P.evaluate(model)
+        bar.set_postfix(epoch=epoch, loss=f"{loss:.4f}", optimal=f"{rate:.5f}")
+        if rate == 1.0 or (max_steps and step >= max_steps):
+            break
+    bar.close()
+    model.metrics = {"optimal_move_rate": rate, "histories": P.count, "steps": step,
+                     "epochs": epoch + 1, "params": int(model.n_params())}
+    return model
+
+
+def _save_ttt(model, P, path, step, epoch):
+    rate, _ = P.evaluate(model)
+    model.metrics = {"optimal_move_rate": rate, "histories": P.count, "steps": step,
+                     "epochs": epoch + 1, "params": int(model.n_params())}
+    knowledge.save(model, path)
+    print(f"\nsnapshot at step {step}: optimal-move rate {rate:.4f} -> {path}", file=sys.stderr)
+
+
+# digits ------------------------------------------------------------------------------------
+def shift_batch(images, rng, max_shift=2):
+    """Augmentation: move each (28, 28) image by up to max_shift pixels, filling with 0."""
+    n = len(images)
+    out = np.zeros_like(images)
+    dy, dx = rng.integers(-max_shift, max_shift + 1, (2, n))
+    for k in range(n):
+        a, b = dy[k], dx[k]
+        out[k, max(a, 0):28 + min(a, 0), max(b, 0):28 + min(b, 0)] = \
+            images[k, max(-a, 0):28 - max(a, 0), max(-b, 0):28 - max(b, 0)]
+    return out
+
+
+def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hidden=128,
+                 seed=0, max_shift=2, quiet=False, limit=None):
+    """Adam on the train split with small random shifts, lr decaying linearly to 5%;
+    accuracy is measured on the held-out test split only."""
+    from . import blocks
+    from .mlp import MLP
+    xi, yi = blocks.load_split(data_dir, "train")
+    xt, yt = blocks.load_split(data_dir, "test")
+    if limit:
+        xi, yi = xi[:limit], yi[:limit]
+    x_test = (xt.reshape(len(xt), -1) / np.float32(255)).astype(np.float32)
+    y_train = yi.astype(np.int64)
+    model = MLP(hidden=hidden, seed=seed, optimizer="adam", lr=lr)
+    rng = np.random.default_rng(seed)
+    steps_per_epoch = -(-len(xi) // batch)
+    total = epochs * steps_per_epoch
+    bar = _bar(total, "digits", quiet)
+    step = 0
+    for epoch in range(epochs):
+        perm = rng.permutation(len(xi))
+        for s in range(0, len(xi), batch):
+            j = perm[s:s + batch]
+            imgs = shift_batch(xi[j], rng, max_shift) if max_shift else xi[j]
+            xb = imgs.reshape(len(j), -1).astype(np.float32) / np.float32(255)
+            model.lr = lr * (1 - 0.95 * step / total)
+            loss = model.train_step(xb, y_train[j])
+            step += 1
+            bar.update(1)
+        bar.set_postfix(epoch=epoch, loss=f"{loss:.3f}", test_acc=f"{model.evaluate(x_test, yt):.4f}")
+    bar.close()
+    model.metrics = {"test_accuracy": model.evaluate(x_test, yt), "test_count": len(yt),
+                     "train_count": len(yi), "epochs": epochs, "batch": batch,
+                     "params": int(model.n_params()), "data": data_dir}
+    return model
+
+
+# text --------------------------------------------------------------------------------------
+def train_text(text_path, hidden=256, steps=6000, seq_len=50, batch=32, lr=2e-3, seed=0,
+               quiet=False, corpus_name=None):
+    """Char-RNN on a text file; lr decays linearly to a tenth over the run."""
+    import hashlib
+    import os
+
+    from .charrnn import CharRNN, CharTrainer, vocabulary
+    raw = open(text_path, "rb").read()
+    text = raw.decode("utf-8")
+    model = CharRNN(vocabulary(text), hidden=hidden, seed=seed)
+    trainer = CharTrainer(model, text, seq_len=seq_len, batch=batch, lr=lr, seed=seed)
+    bar = _bar(steps, "text", quiet)
+    smooth = None
+    for i in range(steps):
+        trainer.lr = lr * (1 - 0.9 * i / steps)
+        loss = trainer.step()
+        smooth = loss if smooth is None else 0.98 * smooth + 0.02 * loss
+        bar.update(1)
+        if i % 100 == 0:
+            bar.set_postfix(loss=f"{smooth:.3f}")
+    bar.close()
+    model.metrics = {"val_loss_per_char": round(trainer.val_loss(), 4),
+                     "train_loss_per_char": round(float(smooth), 4), "steps": steps,
+                     "params": int(model.n_params()),
+                     "corpus": corpus_name or os.path.basename(text_path),
+                     "corpus_sha256": hashlib.sha256(raw).hexdigest(),
+                     "corpus_chars": len(text), "val_fraction": 0.1}
+    return model
+
+
+def _snapshot(s):
+    step, path = s.split(":", 1)
+    return int(step), path
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="what", required=True)
+    t = sub.add_parser("tictactoe", help="LSTM player, trained until it is optimal everywhere")
+    t.add_argument("--hidden", type=int, default=64)
+    t.add_argument("--batch", type=int, default=512)
+    t.add_argument("--lr", type=float, default=3e-3)
+    t.add_argument("--max-epochs", type=int, default=60)
+    t.add_argument("--steps", type=int, default=None, help="stop after this many steps")
+    t.add_argument("--snapshot", type=_snapshot, action="append", default=[],
+                   metavar="STEP:PATH", help="also save the model as it is at STEP (weaker levels)")
+    d = sub.add_parser("digits", help="MLP 784-128-10 on the MNIST blocks (train split)")
+    d.add_argument("--data", default="static/data/mnist", help="folder with manifest.json")
+    d.add_argument("--epochs", type=int, default=60)
+    d.add_argument("--batch", type=int, default=32)
+    d.add_argument("--lr", type=float, default=2e-3)
+    d.add_argument("--hidden", type=int, default=128)
+    d.add_argument("--max-shift", type=int, default=2, help="augmentation: random shift in pixels")
+    x = sub.add_parser("text", help="char-RNN on a text file")
+    x.add_argument("--text", default="static/data/text/hamlet.txt")
+    x.add_argument("--corpus-name", default=None)
+    x.add_argument("--hidden", type=int, default=256)
+    x.add_argument("--steps", type=int, default=6000)
+    x.add_argument("--seq-len", type=int, default=50)
+    x.add_argument("--batch", type=int, default=32)
+    x.add_argument("--lr", type=float, default=2e-3)
+    for p in sub.choices.values():
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--out", required=True, help="knowledge file to write (.npz)")
+        p.add_argument("--quiet", action="store_true")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    if args.what == "tictactoe":
+        model = train_tictactoe(args.hidden, args.batch, args.lr, args.seed, args.max_epochs,
+                                args.steps, args.snapshot, args.quiet)
+    elif args.what == "digits":
+        model = train_digits(args.data, args.epochs, args.batch, args.lr, args.hidden,
+                             args.seed, args.max_shift, args.quiet)
+    elif args.what == "text":
+        model = train_text(args.text, args.hidden, args.steps, args.seq_len, args.batch, args.lr,
+                           args.seed, args.quiet, args.corpus_name)
+    knowledge.save(model, args.out)
+    print(f"wrote {args.out} in {time.time() - t0:.0f} s: {model.metrics}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Every hand-written backward pass against central finite differences (float64, rel err < 1e-5)."""
+import numpy as np
+import pytest
+
+from models import layers as L
+from models.lstm import init_lstm, lstm_backward, lstm_forward
+from models.rnn import rnn_backward, rnn_forward
+
+RTOL = 1e-5
+
+
+def numeric_grad(f, x, eps=1e-6):
+    """Central differences of the scalar f() w.r.t. every element of x (perturbed in place)."""
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        fp = f()
+        x[i] = old - eps
+        fm = f()
+        x[i] = old
+        g[i] = (fp - fm) / (2 * eps)
+    return g
+
+
+def rel_error(a, b):
+    return np.abs(a - b).max() / max(np.abs(a).max() + np.abs(b).max(), 1e-12)
+
+
+def check(analytic, f, x):
+    num = numeric_grad(f, x)
+    err = rel_error(analytic, num)
+    assert err < RTOL, f"relative error {err:.2e}"
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
+
+
+def test_dense(rng):
+    x, W, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)
+    R = rng.standard_normal((4, 3))                    # random projection makes a scalar loss
+    f = lambda: float((L.dense_forward(x, W, b)[0] * R).sum())
+    dx, dW, db = L.dense_backward(R, x, W)
+    check(dx, f, x)
+    check(dW, f, W)
+    check(db, f, b)
+
+
+def test_dense_batch_one_uses_outer_product(rng):
+    x, W, b = rng.standard_normal((1, 6)), rng.standard_normal((6, 2)), rng.standard_normal(2)
+    R = rng.standard_normal((1, 2))
+    f = lambda: float((L.dense_forward(x, W, b)[0] * R).sum())
+    dx, dW, db = L.dense_backward(R, x, W)
+    check(dW, f, W)
+    check(dx, f, x)
+
+
+def test_relu(rng):
+    x = rng.standard_normal((5, 7))
+    x[np.abs(x) < 1e-3] = 0.5                          # keep away from the kink
+    R = rng.standard_normal((5, 7))
+    f = lambda: float((L.relu_forward(x) * R).sum())
+    check(L.relu_backward(R, L.relu_forward(x)), f, x)
+
+
+def test_log_softmax_nll(rng):
+    z = rng.standard_normal((6, 10)) * 3
+    y = rng.integers(0, 10, 6)
+    f = lambda: L.nll_loss(L.log_softmax(z), y)
+    check(L.log_softmax_nll_backward(L.log_softmax(z), y), f, z)
+    # and the loss itself is right: log-softmax rows are normalised log-probabilities
+    assert np.allclose(np.exp(L.log_softmax(z)).sum(axis=1), 1)
+
+
+def test_set_nll(rng):
+    z = rng.standard_normal((5, 9))
+    mask = rng.random((5, 9)) < 0.4
+    mask[:, 0] = True
+    f = lambda: L.set_nll_loss(L.log_softmax(z), mask)
+    check(L.set_nll_backward(L.log_softmax(z), mask), f, z)
+
+
+def test_lstm_sequence(rng):
+    T, B, D, H = 4, 3, 5, 6
+    X = rng.standard_normal((T, B, D))
+    Wx, Wh, b = init_lstm(D, H, rng, np.float64)
+    b += rng.standard_normal(4 * H) * 0.1
+    h0, c0 = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    R = rng.standard_normal((T, B, H))
+    f = lambda: float((lstm_forward(X, Wx, Wh, b, h0, c0)[0] * R).sum())
+    Hs, cache = lstm_forward(X, Wx, Wh, b, h0, c0)
+    dX, dWx, dWh, db, dh0, dc0 = lstm_backward(R, cache)
+    for analytic, x in ((dX, X), (dWx, Wx), (dWh, Wh), (db, b), (dh0, h0), (dc0, c0)):
+        check(analytic, f, x)
+
+
+def test_lstm_single_step_matches_cell_equations(rng):
+    D, H = 3, 2
+    x = rng.standard_normal((1, 1, D))
+    Wx, Wh, b = init_lstm(D, H, rng, np.float64)
+    a = x[0] @ Wx + b
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    i, f, o, g = sig(a[:, :H]), sig(a[:, H:2 * H]), sig(a[:, 2 * H:3 * H]), np.tanh(a[:, 3 * H:])
+    Hs, _ = lstm_forward(x, Wx, Wh, b)
+    assert np.allclose(Hs[0], o * np.tanh(i * g))
+
+
+def test_rnn_sequence(rng):
+    T, B, D, H = 5, 2, 4, 3
+    X = rng.standard_normal((T, B, D))
+    Wx, Wh, b = rng.standard_normal((D, H)) * 0.5, rng.standard_normal((H, H)) * 0.5, rng.standard_normal(H)
+    h0 = rng.standard_normal((B, H))
+    R = rng.standard_normal((T, B, H))
+    f = lambda: float((rnn_forward(X, Wx, Wh, b, h0)[0] * R).sum())
+    _, cache = rnn_forward(X, Wx, Wh, b, h0)
+    dX, dWx, dWh, db, dh0 = rnn_backward(R, cache)
+    for analytic, x in ((dX, X), (dWx, Wx), (dWh, Wh), (db, b), (dh0, h0)):
+        check(analytic, f, x)
+
+
+def test_gradcheck_catches_a_wrong_gradient(rng):
+    """The checker itself must be able to fail."""
+    x = rng.standard_normal((3, 3))
+    with pytest.raises(AssertionError):
+        check(2 * x + 1e-3, lambda: float((x * x).sum()), x)
