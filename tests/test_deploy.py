@@ -2,10 +2,14 @@
 import gzip
 import hashlib
 import json
+import logging
+import re
 import urllib.request
 
 import pytest
+from selenium.webdriver.common.by import By
 
+from tests.support.browser import Page
 from tests.support.s3_server import S3Server
 from tools import deploy, site
 from tools.site import ROOT
@@ -150,3 +154,34 @@ def test_deploy_without_a_bucket_or_site_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setattr(deploy, "FILE_LIST", tmp_path / "nothing.json")
     with pytest.raises(deploy.DeployError, match="make site"):
         deploy.load_site()
+
+
+BLOCK_GET = re.compile(rf'"GET /{BUCKET}/static/data/mnist/(train-\d+-[0-9a-f]{{8}}\.npz) HTTP')
+
+
+@pytest.mark.browser
+@pytest.mark.needs_numpy
+def test_the_deployed_site_boots_from_s3_and_the_worker_trains_from_its_blocks(
+        chromium, s3, deployed, caplog):
+    caplog.set_level(logging.INFO, logger="werkzeug")  # moto's request log: what S3 served
+    chromium.get("about:blank")
+    page = Page(chromium, f"{s3.url}/{BUCKET}/")
+    page.drain_logs()  # forget what earlier pages did
+    page.console.clear()
+    page.requests.clear()
+    assert (ROOT / "knowledge" / "digits.npz").exists(), \
+        "knowledge/digits.npz (shipped digits model) is missing: the Digits view cannot start"
+    page.open("index.html#digits")  # waits for body[data-ready="true"]
+    page.wait_for("!document.getElementById('train-start').disabled", what="the trainer")
+    page.driver.find_element(By.ID, "train-start").click()
+    page.wait_for("+document.getElementById('train-status').dataset.iteration >= 20", what="20 steps")
+    page.driver.find_element(By.ID, "train-pause").click()
+    status = page.js("return {...document.getElementById('train-status').dataset}")
+    served = {m.group(1) for r in caplog.records if (m := BLOCK_GET.search(r.getMessage()))}
+    manifest = json.loads((ROOT / "static/data/mnist/manifest.json").read_text())
+    train_files = {b["file"] for b in manifest["blocks"] if b["split"] == "train"}
+    assert served and served <= train_files, served  # the worker fetched blocks from S3
+    assert int(status["cacheBlocks"]) > 0, status
+    assert not page.foreign_requests()
+    unexpected = page.unexpected_console_errors()
+    assert not unexpected, unexpected
