@@ -118,6 +118,10 @@ def test_index_html_is_uploaded_last(built_site, s3, site_dir, monkeypatch):
     monkeypatch.setattr(deploy, "s3_client", recording_client)
     run_deploy(s3, site_dir, "falken-order", prefix="v1")
     assert len(order) == built_site["count"] and order[-1].endswith("/v1/index.html")
+    run_deploy(s3, site_dir, "falken-order", prefix="v2")  # a second prefix keeps the first public
+    resources = {st["Resource"] for st in json.loads(
+        client(s3).get_bucket_policy(Bucket="falken-order")["Policy"])["Statement"]}
+    assert resources == {"arn:aws:s3:::falken-order/v1/*", "arn:aws:s3:::falken-order/v2/*"}
 
 
 def test_public_read_policy_website_and_anonymous_get(s3, deployed):
@@ -127,6 +131,7 @@ def test_public_read_policy_website_and_anonymous_get(s3, deployed):
     assert statement["Effect"] == "Allow" and statement["Principal"] == "*"
     assert statement["Action"] == "s3:GetObject" and statement["Resource"] == f"arn:aws:s3:::{BUCKET}/*"
     assert api.get_bucket_website(Bucket=BUCKET)["IndexDocument"] == {"Suffix": "index.html"}
+    assert len(policy["Statement"]) == 1  # redeploys replace their statement, not add one
     # a plain unsigned GET, as a browser does, on the path-style URL
     with urllib.request.urlopen(f"{s3.url}/{BUCKET}/index.html") as response:
         assert response.headers["Content-Encoding"] == "gzip"

@@ -51,20 +51,27 @@ def ensure_bucket(s3, bucket, region):
     return True
 
 
-def public_read_policy(bucket, prefix):
-    resource = f"arn:aws:s3:::{bucket}/{object_key(prefix, '*')}"
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "FalkenPublicRead", "Effect": "Allow", "Principal": "*",
-        "Action": "s3:GetObject", "Resource": resource}]}
+def public_read_statement(bucket, prefix):
+    sid = "FalkenPublicRead" + "".join(c for c in prefix.title() if c.isalnum())
+    return {"Sid": sid, "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{bucket}/{object_key(prefix, '*')}"}
 
 
 def configure_website(s3, bucket, prefix):
+    """Public read for this prefix (other statements, e.g. other prefixes, are kept) + index doc."""
     from botocore.exceptions import ClientError
     try:  # new AWS buckets block public policies; moto and older buckets may not have the block
         s3.delete_public_access_block(Bucket=bucket)
     except ClientError:
         pass
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read_policy(bucket, prefix)))
+    try:
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    except ClientError:
+        policy = {"Version": "2012-10-17", "Statement": []}
+    statement = public_read_statement(bucket, prefix)
+    policy["Statement"] = [st for st in policy.get("Statement", []) if st.get("Sid") != statement["Sid"]]
+    policy["Statement"].append(statement)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
     s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={
         "IndexDocument": {"Suffix": INDEX_DOCUMENT}})
 
