@@ -1,0 +1,80 @@
+"""Dev kit: measure a knowledge file.
+
+    python -m models.evaluate knowledge/tictactoe.npz
+    python -m models.evaluate knowledge/digits.npz [--data static/data/mnist]
+    python -m models.evaluate knowledge/text.npz [--text static/data/text/hamlet.txt]
+
+Tic-tac-toe: optimal-move rate over every reachable history and a full game-tree play-out
+against every opponent reply, as X and as O. Digits: accuracy on the held-out test split.
+Text: loss per character on the held-out tail of the corpus, and samples.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from . import knowledge
+
+
+def evaluate_tictactoe(model):
+    from . import tictactoe as ttt
+    from .ttt_player import Positions
+    P = Positions()
+    rate, _ = P.evaluate(model)
+    moves = P.choices(model)
+    choose = lambda hist: moves[tuple(hist)]
+    return {"optimal_move_rate": rate, "histories": P.count,
+            "play_out_as_X": ttt.play_out(choose, "X"), "play_out_as_O": ttt.play_out(choose, "O"),
+            "params": int(model.n_params())}
+
+
+def evaluate_digits(model, data_dir="static/data/mnist"):
+    from . import blocks
+    xt, yt = blocks.load_split(data_dir, "test")
+    x = xt.reshape(len(xt), -1).astype(np.float32) / np.float32(255)
+    return {"test_accuracy": model.evaluate(x, yt), "test_count": len(yt),
+            "params": int(model.n_params())}
+
+
+def evaluate_text(model, text_path="static/data/text/hamlet.txt", val_fraction=0.1):
+    out = {"params": int(model.n_params())}
+    if os.path.exists(text_path):
+        ids = model.encode(open(text_path, encoding="utf-8").read())
+        out["val_loss_per_char"] = round(model.loss_on(ids[len(ids) - int(len(ids) * val_fraction):]), 4)
+    out["sample_t0.7"] = model.sample("Ham.\n", 300, 0.7, seed=1)
+    out["sample_t1.0"] = model.sample("", 300, 1.0, seed=2)
+    return out
+
+
+def evaluate(model, **kw):
+    kind = model.KIND
+    if kind == "tictactoe-lstm":
+        return evaluate_tictactoe(model)
+    if kind == "mnist-mlp":
+        return evaluate_digits(model, kw.get("data", "static/data/mnist"))
+    return evaluate_text(model, kw.get("text", "static/data/text/hamlet.txt"))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m models.evaluate", description=__doc__.split("\n")[0])
+    ap.add_argument("file")
+    ap.add_argument("--data", default="static/data/mnist", help="MNIST blocks (digits)")
+    ap.add_argument("--text", default="static/data/text/hamlet.txt", help="corpus (text)")
+    args = ap.parse_args(argv)
+    try:
+        model = knowledge.load(args.file)
+    except knowledge.KnowledgeError as e:
+        sys.exit(f"{args.file}: {e}")
+    meta = model.knowledge_meta
+    print(f"{args.file}: {meta['kind']}, {os.path.getsize(args.file):,} bytes, hyper {meta['hyper']}")
+    print("metrics stored in the file:", json.dumps(meta["metrics"], sort_keys=True))
+    figures = evaluate(model, data=args.data, text=args.text)
+    for k, v in figures.items():
+        print(f"{k}: {v}" if not isinstance(v, str) else f"{k}:\n{v}\n")
+    return figures
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Digits: the MLP (gradients, batch-1 fast path, API), drawing preprocessing, shipped file."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from models import knowledge as K
+from models.mlp import MLP
+from models.preprocess import drawing_to_mnist, is_empty, resize
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "static" / "data" / "mnist"
+needs_data = pytest.mark.skipif(not (DATA / "manifest.json").exists(),
+                                reason="MNIST blocks not built: run `make data`")
+
+
+def mlp64(hidden=5, seed=0):
+    m = MLP(hidden=hidden, seed=seed, dtype=np.float64)
+    for k in m.params:                         # non-zero biases so every path is exercised
+        m.params[k] += np.random.default_rng(1).standard_normal(m.params[k].shape) * 0.1
+    return m
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_mlp_gradients_match_finite_differences(n):
+    m = mlp64()
+    rng = np.random.default_rng(n)
+    x, y = rng.random((n, 784)), rng.integers(0, 10, n)
+    m.loss_and_grads(x, y)
+    grads = {k: g.copy() for k, g in m.grads.items()}
+    for k, p in m.params.items():
+        idx = rng.choice(p.size, min(p.size, 40), replace=False)   # W1 is big: a random sample
+        for i in idx:
+            j = np.unravel_index(i, p.shape)
+            old = p[j]
+            p[j] = old + 1e-6
+            lp = m.loss_and_grads(x, y)
+            p[j] = old - 1e-6
+            lm = m.loss_and_grads(x, y)
+            p[j] = old
+            num = (lp - lm) / 2e-6
+            assert abs(num - grads[k][j]) <= 1e-5 * max(abs(num) + abs(grads[k][j]), 1e-7), (k, j)
+
+
+def test_batch_one_fast_path_equals_the_general_path():
+    m = mlp64()
+    rng = np.random.default_rng(0)
+    x, y = rng.random((2, 784)), np.array([3, 3])
+    m.loss_and_grads(x[:1], y[:1])
+    one = {k: g.copy() for k, g in m.grads.items()}
+    m.loss_and_grads(np.repeat(x[:1], 2, axis=0), y)       # same sample twice: same mean gradient
+    for k in one:
+        assert np.allclose(one[k], m.grads[k]), k
+
+
+def test_float32_throughout_and_in_place_updates():
+    m = MLP()
+    refs = {k: p for k, p in m.params.items()}
+    x = np.random.default_rng(0).random((8, 784)).astype(np.float32)
+    for lr in (1e-3, 5e-4):
+        m.train_step(x, np.arange(8), lr=lr)
+    assert m.lr == 5e-4
+    for k, p in m.params.items():
+        assert p is refs[k] and p.dtype == np.float32
+    assert m.predict_proba(x).dtype == np.float32
+
+
+def test_train_step_learns_any_batch_size_and_optimizer():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((32, 784)).astype(np.float32), rng.integers(0, 10, 32)
+    for opt, lr in (("adam", 1e-3), ("sgd", 0.05)):
+        m = MLP(optimizer=opt, lr=lr)
+        first = m.train_step(x, y)
+        for bs in (1, 7, 32) * 10:                        # batch size may change between steps
+            m.train_step(x[:bs], y[:bs])
+        assert m.train_step(x, y) < first / 2, opt
+    with pytest.raises(ValueError):
+        MLP(optimizer="lbfgs")
+
+
+def test_predict_proba_and_params_round_trip():
+    m, other = MLP(seed=1), MLP(seed=2)
+    x = np.random.default_rng(0).random((5, 784))
+    p = m.predict_proba(x)
+    assert p.shape == (5, 10) and np.allclose(p.sum(axis=1), 1, atol=1e-5) and (p >= 0).all()
+    other.set_params(m.get_params())
+    assert np.array_equal(other.predict_proba(x), p)
+    assert m.n_params() == 784 * 128 + 128 + 128 * 10 + 10 == 101_770
+    assert m.evaluate(x, p.argmax(axis=1)) == 1.0 and m.evaluate(x, (p.argmax(axis=1) + 1) % 10) == 0.0
+
+
+# drawing preprocessing ----------------------------------------------------------------------
+def ink_box(img):
+    r, c = np.flatnonzero(img.any(axis=1)), np.flatnonzero(img.any(axis=0))
+    return r[0], r[-1], c[0], c[-1]
+
+
+def centre_of_mass(img):
+    t = img.sum()
+    return (img.sum(axis=1) @ np.arange(28)) / t, (img.sum(axis=0) @ np.arange(28)) / t
+
+
+def test_a_stroke_in_a_corner_of_a_big_canvas_is_cropped_scaled_and_centred():
+    canvas = np.zeros((280, 280))
+    canvas[10:110, 200:250] = 1                            # tall bar, top-right corner
+    out = drawing_to_mnist(canvas)
+    assert out.shape == (784,) and out.dtype == np.float32 and out.max() == pytest.approx(1)
+    img = out.reshape(28, 28)
+    r0, r1, c0, c1 = ink_box(img > 0.01)
+    assert r1 - r0 + 1 == 20 and c1 - c0 + 1 == 10       # longer side 20, aspect 2:1 kept
+    cy, cx = centre_of_mass(img)
+    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5
+
+
+def test_centre_of_mass_not_box_centre_decides_placement():
+    g = np.zeros((28, 28))
+    g[2:22, 2:4] = 1                                       # an L: heavy vertical stroke ...
+    g[20:22, 2:22] = 1                                     # ... and a long foot
+    img = drawing_to_mnist(g).reshape(28, 28)
+    cy, cx = centre_of_mass(img)
+    assert abs(cy - 13.5) <= 0.5 and abs(cx - 13.5) <= 0.5
+    r0, r1, c0, c1 = ink_box(img > 0.01)
+    assert (r0 + r1) / 2 != 13.5 or (c0 + c1) / 2 != 13.5
+
+
+def test_empty_and_odd_drawings():
+    assert is_empty(np.zeros((28, 28))) and not drawing_to_mnist(np.zeros((50, 40))).any()
+    assert is_empty(np.zeros((0, 0)))
+    dot = np.zeros((28, 28))
+    dot[0, 27] = 1
+    img = drawing_to_mnist(dot).reshape(28, 28)
+    assert img.sum() > 0 and img.max() == pytest.approx(1)
+    with pytest.raises(ValueError):
+        drawing_to_mnist(np.zeros(784))
+
+
+def test_resize_averages_areas():
+    a = np.arange(16.0).reshape(4, 4)
+    assert np.allclose(resize(a, 2, 2), [[2.5, 4.5], [10.5, 12.5]])
+    assert np.allclose(resize(np.ones((7, 3)), 20, 9), 1)
+
+
+# training + shipped file ---------------------------------------------------------------------
+@needs_data
+def test_a_short_training_run_learns_digits():
+    from models.train import train_digits
+    m = train_digits(str(DATA), epochs=2, batch=32, limit=3000, quiet=True)
+    assert m.metrics["test_accuracy"] > 0.85 and m.metrics["train_count"] == 3000
+
+
+@needs_data
+def test_shipped_digits_file_meets_its_figure():
+    from models import blocks
+    m = K.load(ROOT / "knowledge" / "digits.npz")
+    xt, yt = blocks.load_split(str(DATA), "test")
+    acc = m.evaluate(xt.reshape(len(xt), -1) / 255.0, yt)
+    assert acc >= 0.97
+    assert acc == pytest.approx(m.knowledge_meta["metrics"]["test_accuracy"], abs=1e-9)
+    assert (ROOT / "knowledge" / "digits.npz").stat().st_size < 1_000_000
+
+
+@needs_data
+def test_shipped_model_reads_preprocessed_test_digits():
+    """Drawings go through drawing_to_mnist; MNIST digits put through it must still be read."""
+    from models import blocks
+    m = K.load(ROOT / "knowledge" / "digits.npz")
+    xt, yt = blocks.load_split(str(DATA), "test")
+    x = np.stack([drawing_to_mnist(im / 255.0) for im in xt[:300]])
+    assert m.evaluate(x, yt[:300]) >= 0.9
