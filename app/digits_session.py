@@ -13,7 +13,6 @@ from app.training_loop import TrainingLoop
 from models import knowledge
 from models.blocks import block_url, decode_block, split_entries
 from models.mlp import MLP
-from models.optim import Adam
 
 LEARNING_RATE = 1e-3
 BATCH_SIZE = 32
@@ -38,7 +37,7 @@ class DigitsSession(TrainingLoop):
     def renew(self, model=None):
         """A fresh (or the given) model with no history: what Reset leaves behind."""
         self.model = model or MLP(seed=self.seed)
-        self.optimiser = Adam(self.model.params, lr=self.lr)
+        self.model.set_optimizer("adam", self.lr)     # fresh optimiser state for a fresh history
         self.iteration, self.samples, self.loss = 0, 0, None
         self.test_acc, self.confusion = None, None
         self.loss_points, self.acc_points = [], []
@@ -58,7 +57,7 @@ class DigitsSession(TrainingLoop):
         self.send_status()
 
     def set_lr(self, value):
-        self.lr = self.optimiser.lr = float(value)
+        self.lr = self.model.lr = float(value)
 
     def set_batch_size(self, value):
         self.batch_size = int(value)
@@ -82,11 +81,10 @@ class DigitsSession(TrainingLoop):
 
     async def step(self):
         x, y = await self.cache.next_batch(self.batch_size)
-        loss, grads = self.model.loss_and_grads(x, y)
+        loss = self.model.train_step(x, y)
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss} at step {self.iteration + 1}; "
                                      f"the learning rate {self.lr:g} is too high.")
-        self.optimiser.step(grads)
         self.iteration += 1
         self.samples += len(y)
         self.loss = loss if self.loss is None else LOSS_SMOOTHING * self.loss + (1 - LOSS_SMOOTHING) * loss
@@ -101,7 +99,11 @@ class DigitsSession(TrainingLoop):
 
     def failure_message(self, error):
         if isinstance(error, CacheError):
-            error = f"the training data could not be loaded ({error})."
+            stats = self.cache.stats()
+            kinds = ", ".join(f"{count} × {kind.replace('http_', 'HTTP ').replace('_', ' ')}"
+                              for kind, count in sorted(stats.get("failures_by_kind", {}).items()))
+            error = (f"the training data could not be loaded: {stats.get('dropped', 0)} blocks failed "
+                     f"after retries ({kinds}).")
         return f"Training stopped: {error} Press Reset to start again."
 
     async def load_test_set(self):

@@ -11,7 +11,7 @@ from app.dom import by_id, enable, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_bytes, knowledge_from_url, offer_download, read_upload
 from models import knowledge
-from models.preprocess import drawing_to_mnist
+from models.preprocess import drawing_to_mnist, is_empty
 
 KIND = "mnist-mlp"
 SHIPPED = "knowledge/digits.npz"
@@ -21,8 +21,8 @@ BRUSH = 22            # stroke width in canvas pixels: about MNIST's 2–3 px pe
 
 
 class DigitsView:
-    def __init__(self, trainer):
-        self.trainer = trainer
+    def __init__(self):
+        self.trainer = None          # the worker's exported functions, once it is up
         self.predictor = None        # the model that reads drawings
         self.predictor_source = ""
         self.canvas = by_id("grid")
@@ -49,10 +49,15 @@ class DigitsView:
         listen("weights-download", "click", lambda event: self.download(), "Downloading the weights")
         listen("weights-upload", "change", self.upload, "Loading your weights")
         listen(window, "resize", lambda event: (self.loss_chart.fit(), self.acc_chart.fit()), "Resizing charts")
-        self.trainer.sync.report_digits = create_proxy(self.on_report)
 
     async def boot(self):
         self.use(await knowledge_from_url(SHIPPED, KIND), "the shipped knowledge")
+        enable("weights-download")
+
+    async def connect(self, trainer, inbox):
+        """The worker is up: give it the data's address and open the training controls."""
+        self.trainer = trainer
+        inbox.report_digits = create_proxy(self.on_report)
         problem = await self.trainer.digits_open(str(window.URL.new(MANIFEST, window.location.href)))
         if problem:
             show_error(problem + " Drawing and prediction still work; training needs the data.")
@@ -60,7 +65,6 @@ class DigitsView:
             for slider in ("lr", "batch-size", "cache-size"):
                 self.show_slider(slider)
             enable("train-start", "train-reset")
-        enable("weights-download")
 
     # -- drawing -----------------------------------------------------------------------------
     def clear(self):
@@ -107,17 +111,19 @@ class DigitsView:
             window.requestAnimationFrame(create_proxy(lambda timestamp: self.predict()))
 
     def drawing_pixels(self):
-        """The canvas as a 28×28 float array in [0, 1] (each cell the mean of its 10×10 pixels)."""
+        """The canvas's ink as a (280, 280) float array in [0, 1] (white ink: the red channel will do)."""
         rgba = np.frombuffer(self.pen.getImageData(0, 0, CANVAS, CANVAS).data.to_bytes(), np.uint8)
-        red = rgba[0::4].reshape(28, CANVAS // 28, 28, CANVAS // 28).astype(np.float32)
-        return red.mean(axis=(1, 3)) / 255.0
+        return rgba[0::4].reshape(CANVAS, CANVAS).astype(np.float32) / 255.0
 
     def predict(self):
         self.prediction_queued = False
         if self.predictor is None:
             return
-        x = drawing_to_mnist(self.drawing_pixels())
-        self.show_prediction(None if x is None else self.predictor.predict_proba(x[None, :])[0])
+        ink = self.drawing_pixels()
+        if is_empty(ink):
+            self.show_prediction(None)
+            return
+        self.show_prediction(self.predictor.predict_proba(drawing_to_mnist(ink)[None, :])[0])
 
     def show_prediction(self, probabilities):
         element = by_id("prediction")
@@ -159,7 +165,8 @@ class DigitsView:
             show_error(f"{problem}. The current digits model is unchanged.")
             return
         self.use(model, f"your file {name}")
-        await self.trainer.digits_load(data)
+        if self.trainer is not None:
+            await self.trainer.digits_load(data)
 
     # -- training controls ----------------------------------------------------------------------
     async def start(self, event=None):

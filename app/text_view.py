@@ -18,8 +18,8 @@ MIN_TEXT_CHARS = 5_000     # shorter texts give the RNN too little to learn from
 
 
 class TextView:
-    def __init__(self, trainer):
-        self.trainer = trainer
+    def __init__(self):
+        self.trainer = None          # the worker's exported functions, once it is up
         self.model = None
         self.training = False
         self.session_open = False
@@ -29,13 +29,17 @@ class TextView:
         listen("text-train", "click", self.toggle_training, "Training on the text")
         listen("text-upload", "change", self.upload, "Loading your text")
         listen("text-temperature", "input", lambda event: self.show_temperature(), "Setting the temperature")
-        self.trainer.sync.report_text = create_proxy(self.on_report)
 
     async def boot(self):
         self.model = await knowledge_from_url(SHIPPED, KIND)
         self.show_temperature()
-        enable("text-sample", "text-train")
+        enable("text-sample")
         self.write()
+
+    async def connect(self, trainer, inbox):
+        self.trainer = trainer
+        inbox.report_text = create_proxy(self.on_report)
+        enable("text-train")
 
     def show_temperature(self):
         value = float(by_id("text-temperature").value)

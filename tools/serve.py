@@ -20,9 +20,15 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
     def guess_type(self, path):
         return content_type(str(path))
 
+    def send_response(self, code, message=None):
+        super().send_response(code, message)
+        self.status_sent = code
+
     def end_headers(self):
         site_path = unquote(urlsplit(self.path).path)
-        self.send_header("Cache-Control", cache_control(site_path))
+        # Only a real file may be kept; an error must be asked again (it may be fixed by then).
+        ok = getattr(self, "status_sent", 200) < 400
+        self.send_header("Cache-Control", cache_control(site_path) if ok else "no-store")
         super().end_headers()
 
     def log_message(self, format, *args):
