@@ -63,5 +63,16 @@ deploy: site
 	@$(PY) -m tools.deploy --bucket "$(BUCKET)" $(if $(PREFIX),--prefix "$(PREFIX)") \
 	  $(if $(AWS_ENDPOINT_URL),--endpoint-url "$(AWS_ENDPOINT_URL)")
 
+# Benchmarks, not part of `make test`: build/bench/results.{json,md} (bench/__init__.py says more).
+# make bench [RUNS=5] [BENCH_ARGS="--part native --compare build/bench/history/<old>.json"]
+RUNS ?= 5
+bench: site $(VENV)/.bench-installed
+	@$(PY) -m bench --runs $(RUNS) $(BENCH_ARGS)
+
+# torch==2.13.0 exactly (its CPU wheel), into .venv for `make bench` only.
+$(VENV)/.bench-installed: requirements-bench.txt | $(VENV)/.installed
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	@touch $@
+
 clean:
 	rm -rf build static/vendor static/data
