@@ -10,7 +10,8 @@ from models.train import train_tictactoe
 from models.ttt_player import Positions, TicTacToeLSTM, encode
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
-LEVELS = ["tictactoe-easy.npz", "tictactoe-medium.npz", "tictactoe-hard.npz", "tictactoe.npz"]
+LEVELS = ["tictactoe-easy.npz", "tictactoe-medium.npz", "tictactoe-hard.npz"]   # hard = perfect
+PERFECT = "tictactoe-hard.npz"
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +72,14 @@ def shipped(positions):
 
 
 def test_shipped_player_is_optimal_on_every_history(shipped):
-    model, rate = shipped["tictactoe.npz"]
+    model, rate = shipped[PERFECT]
     assert rate == 1.0
     assert model.knowledge_meta["metrics"]["optimal_move_rate"] == 1.0
     assert model.n_params() <= 50_000
 
 
 def test_shipped_player_never_loses_against_any_reply(shipped, positions):
-    model, _ = shipped["tictactoe.npz"]
+    model, _ = shipped[PERFECT]
     moves = positions.choices(model)
     for side in "XO":
         r = ttt.play_out(lambda h: moves[tuple(h)], side)
