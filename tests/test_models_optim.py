@@ -1,0 +1,83 @@
+"""Optimisers: each matches its textbook update, works in place, and minimises a quadratic."""
+import numpy as np
+import pytest
+
+from models.optim import SGD, Adagrad, Adam, clip_grads
+
+
+def quad_grads(params, target):
+    return {k: 2 * (p - target[k]) for k, p in params.items()}
+
+
+def fresh(seed=0):
+    rng = np.random.default_rng(seed)
+    return {"w": rng.standard_normal((3, 4)), "b": rng.standard_normal(4)}
+
+
+def test_sgd_momentum_matches_the_formula():
+    p = fresh()
+    ref = {k: v.copy() for k, v in p.items()}
+    vel = {k: np.zeros_like(v) for k, v in p.items()}
+    opt = SGD(p, lr=0.1, momentum=0.9)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        g = {k: rng.standard_normal(v.shape) for k, v in p.items()}
+        opt.step(g)
+        for k in ref:
+            vel[k] = 0.9 * vel[k] - 0.1 * g[k]
+            ref[k] = ref[k] + vel[k]
+            assert np.allclose(p[k], ref[k])
+
+
+def test_adam_matches_the_formula():
+    p = fresh()
+    ref = {k: v.copy() for k, v in p.items()}
+    m = {k: np.zeros_like(v) for k, v in p.items()}
+    v2 = {k: np.zeros_like(v) for k, v in p.items()}
+    opt = Adam(p, lr=0.01, eps=0.0)            # eps placement aside, Adam is exactly this
+    rng = np.random.default_rng(2)
+    for t in range(1, 6):
+        g = {k: rng.standard_normal(v.shape) for k, v in p.items()}
+        opt.step(g)
+        for k in ref:
+            m[k] = 0.9 * m[k] + 0.1 * g[k]
+            v2[k] = 0.999 * v2[k] + 0.001 * g[k] ** 2
+            mh, vh = m[k] / (1 - 0.9 ** t), v2[k] / (1 - 0.999 ** t)
+            ref[k] = ref[k] - 0.01 * mh / np.sqrt(vh)
+            assert np.allclose(p[k], ref[k])
+
+
+def test_adagrad_matches_the_formula():
+    p = fresh()
+    ref = {k: v.copy() for k, v in p.items()}
+    mem = {k: np.zeros_like(v) for k, v in p.items()}
+    opt = Adagrad(p, lr=0.1)
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        g = {k: rng.standard_normal(v.shape) for k, v in p.items()}
+        opt.step(g)
+        for k in ref:
+            mem[k] += g[k] ** 2
+            ref[k] = ref[k] - 0.1 * g[k] / np.sqrt(mem[k] + 1e-8)
+            assert np.allclose(p[k], ref[k])
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.05, momentum=0.9),
+                                  lambda p: Adam(p, lr=0.05), lambda p: Adagrad(p, lr=0.5)],
+                         ids=["sgd", "adam", "adagrad"])
+def test_optimisers_minimise_a_quadratic_in_place(make):
+    p, target = fresh(0), fresh(1)
+    ids = {k: id(v) for k, v in p.items()}
+    opt = make(p)
+    start = sum(((p[k] - target[k]) ** 2).sum() for k in p)
+    for _ in range(300):
+        opt.step(quad_grads(p, target))
+    end = sum(((p[k] - target[k]) ** 2).sum() for k in p)
+    assert end < start * 1e-3
+    assert {k: id(v) for k, v in p.items()} == ids      # the same arrays were updated
+
+
+def test_clip_grads_in_place():
+    g = {"a": np.array([-10.0, 0.5, 7.0])}
+    clip_grads(g, 5)
+    assert g["a"].tolist() == [-5.0, 0.5, 5.0]
