@@ -12,12 +12,11 @@ SIDE = 28      # MNIST field
 def _area_matrix(n_in, n_out):
     """(n_out, n_in) matrix whose rows average the input cells each output cell covers."""
     edges = np.linspace(0, n_in, n_out + 1)
-    M = np.zeros((n_out, n_in))
-    for o in range(n_out):
-        lo, hi = edges[o], edges[o + 1]
-        for i in range(int(np.floor(lo)), min(int(np.ceil(hi)), n_in)):
-            M[o, i] = min(hi, i + 1) - max(lo, i)
-        M[o] /= hi - lo
+    cells = np.arange(n_in)
+    # overlap of output cell [lo, hi) with input cell [i, i+1), vectorised (no Python loops)
+    M = np.minimum(edges[1:, None], cells + 1) - np.maximum(edges[:-1, None], cells)
+    np.maximum(M, 0, out=M)
+    M /= (edges[1:] - edges[:-1])[:, None]
     return M
 
 
