@@ -13,7 +13,7 @@ _kept_alive = []
 
 def by_id(element_id):
     element = document.getElementById(element_id)
-    if element is None:
+    if not element:                 # getElementById gives JS null (pyodide.ffi.jsnull), not None
         raise LookupError(f"the page has no #{element_id}")
     return element
 

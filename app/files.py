@@ -23,7 +23,7 @@ async def fetch_bytes(url):
 async def read_upload(input_element):
     """(file name, bytes) of the file chosen in an <input type=file>, or None if none is."""
     files = input_element.files
-    if files is None or files.length == 0:
+    if not files or files.length == 0:
         return None
     chosen = files.item(0)
     if chosen.size > MAX_UPLOAD_BYTES:

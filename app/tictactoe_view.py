@@ -61,7 +61,7 @@ class TicTacToeView:
             show_error(f"{problem}. Falken keeps playing with “{self.player_name}”.")
             return
         option = self.select.querySelector("option[data-uploaded]")
-        if option is None:
+        if not option:              # JS null arrives as pyodide.ffi.jsnull, which is falsy
             option = self.select.ownerDocument.createElement("option")
             option.setAttribute("data-uploaded", "")
             self.select.append(option)

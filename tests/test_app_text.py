@@ -15,6 +15,7 @@ def test_the_shipped_knowledge_writes_and_training_runs_in_the_worker(page, tmp_
     assert page.text("#text-temperature-value") == "0.30"
     page.driver.find_element(By.ID, "text-sample").click()
     assert page.text("#text-output") != first
+    page.wait_for("!document.getElementById('text-train').disabled", what="the trainer worker")
     page.driver.find_element(By.ID, "text-train").click()
     page.wait_for("+document.getElementById('text-status').dataset.iteration >= 3", what="text training steps")
     page.driver.find_element(By.ID, "text-train").click()
