@@ -59,6 +59,7 @@ def test_drawing_predicts_live_with_the_shipped_knowledge(page):
     page.wait_for("document.getElementById('prediction').dataset.digit !== ''", what="a prediction")
     assert prediction(page) == "1"
     assert abs(sum(probabilities(page)) - 1) < 1e-2
+    page.screenshot("digits-drawing")
     draw(page, [[(8, 6), (20, 6), (12, 24)]])      # a seven's bar and stem over it: still a digit
     assert prediction(page) in "0123456789"
     page.driver.find_element(By.ID, "grid-clear").click()
@@ -112,7 +113,8 @@ def test_training_from_reset_learns_and_sliders_act_on_the_running_trainer(page)
     page.driver.find_element(By.ID, "train-start").click()
     page.wait_for(f"+document.getElementById('train-status').dataset.iteration > {stopped_at + 10}", what="resume")
     page.driver.find_element(By.ID, "train-pause").click()
-    page.screenshot("digits")
+    page.js("document.getElementById('train-status').scrollIntoView()")
+    page.screenshot("digits-training")
 
 
 def test_downloaded_weights_load_in_cpython_and_score_the_same(page, tmp_path):
