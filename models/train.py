@@ -35,7 +35,7 @@ def train_tictactoe(hidden=64, batch=512, lr=3e-3, seed=0, max_epochs=60, max_st
     opt = Adam(model.params, lr=lr)
     rng = np.random.default_rng(seed)
     snaps = sorted(snapshots)
-    step, rate, wrong = 0, 0.0, None
+    step, rate = 0, 0.0
     bar = _bar(max_steps, "tictactoe", quiet)
     for epoch in range(max_epochs):
         for arr, mask in P.batches(batch, rng):
@@ -47,7 +47,7 @@ def train_tictactoe(hidden=64, batch=512, lr=3e-3, seed=0, max_epochs=60, max_st
                 _save_ttt(model, P, snaps.pop(0)[1], step, epoch)
             if max_steps and step >= max_steps:
                 break
-        rate, wrong = P.evaluate(model)
+        rate, _ = P.evaluate(model)
         bar.set_postfix(epoch=epoch, loss=f"{loss:.4f}", optimal=f"{rate:.5f}")
         if rate == 1.0 or (max_steps and step >= max_steps):
             break

@@ -118,12 +118,11 @@ class Positions:
             self.groups.append((arr, mask))
         self.count = sum(len(a) for a, _ in self.groups)
 
-    def batches(self, batch_size, rng, only=None):
-        """Shuffled same-length minibatches; `only` optionally restricts to a bool mask/group."""
+    def batches(self, batch_size, rng):
+        """One epoch of shuffled minibatches, each of histories of the same length."""
         out = []
-        for g, (arr, mask) in enumerate(self.groups):
-            sel = np.arange(len(arr)) if only is None else np.flatnonzero(only[g])
-            sel = rng.permutation(sel)
+        for arr, mask in self.groups:
+            sel = rng.permutation(len(arr))
             for s in range(0, len(sel), batch_size):
                 j = sel[s:s + batch_size]
                 out.append((arr[j], mask[j]))
