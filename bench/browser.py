@@ -353,6 +353,11 @@ def inpage_numbers(driver, url, runs):
     return data
 
 
+def inpage_boot(driver, url):
+    driver.get(url + "bench/page.html?boot=1")
+    return json.loads(wait_for(driver, "document.body.dataset.bench", timeout=120, poll=0.02))
+
+
 # -- the whole browser half ---------------------------------------------------------------------
 def wheel_reason():
     from tools import vendor
@@ -427,6 +432,10 @@ def run(runs=5, train_window=10.0, train_warmup=3.0, log=print):
         driver = new_browser()
         try:
             inpage = inpage_numbers(driver, raw_server.url, runs)
+            boot = []                               # warm loads of a page that only boots Pyodide + numpy
+            for _ in range(runs):
+                driver.get("about:blank")
+                boot.append(inpage_boot(driver, raw_server.url))
         finally:
             quit_browser(driver)
         log(f"  in-page numpy {inpage['numpy']}: matmul b32 {statistics.median(inpage['matmul_b32']):.2f} GFLOP/s")
@@ -453,6 +462,12 @@ def run(runs=5, train_window=10.0, train_warmup=3.0, log=print):
         figure("browser.warm.click", g, "warm load: first board click answered", "ms after navigation",
                [w["click_ms"] for w in warm], better="lower",
                target=("<", 1500.0, "DESIGN §4: first board click handled < 1.5 s after load, warm cache")),
+        figure("browser.floor.python", g, "warm floor: bare PyScript page, Python running", "ms after navigation",
+               [r["python_ready_ms"] for r in boot], better="lower",
+               note="bench/page.html?boot=1: Pyodide booted with numpy unpacked, no app code"),
+        figure("browser.floor.numpy", g, "warm floor: bare page, numpy imported", "ms after navigation",
+               [r["numpy_ready_ms"] for r in boot], better="lower",
+               note="the least any page on this stack can answer a click in (the board needs numpy)"),
         figure("browser.ttt.move", g, "LSTM move (click → answer on the board), median", "ms",
                [statistics.median(t) for t in ttt], better="lower", note="20 moves per run"),
         figure("browser.ttt.move_p95", g, "LSTM move, p95", "ms", [percentile(t, 95) for t in ttt], better="lower"),
@@ -473,9 +488,11 @@ def run(runs=5, train_window=10.0, train_warmup=3.0, log=print):
                    note=f"from #train-status iterations over {train_window:.0f} s windows after {train_warmup:.0f} s"),
             figure(f"browser.matmul.b{batch}", g, f"in-page numpy matmul on the step's shapes, batch {batch}",
                    "GFLOP/s", gflops),
+            figure(f"browser.einsum.b{batch}", g, f"in-page np.einsum on the same shapes, batch {batch}",
+                   "GFLOP/s", inpage[f"einsum_b{batch}"], note="the kernel models/mlp.py uses where numpy has no BLAS"),
             figure(f"browser.train.b{batch}.fraction", g, f"worker training ÷ in-page matmul speed, batch {batch}",
                    "fraction", [r * flops / 1e9 / statistics.median(gflops) for r in rates],
-                   note=f"{flops:,} FLOP/sample"),
+                   note=f"{flops:,} FLOP/sample; above 1 when the step beats np.matmul (einsum for the big products)"),
             figure(f"browser.step.b{batch}", g, f"in-page bare MLP train_step (no app), batch {batch}", "samples/s",
                    inpage[f"mlp_b{batch}"], note="bench/page.html, main thread, random MNIST-like batches"),
         ]

@@ -116,13 +116,17 @@ def matmul_shapes(batch, d=784, h=128, k=10):
     ]
 
 
-def matmul_gflops(batch, runs, seconds=0.5):
-    """GFLOP/s of np.matmul over the step's shapes: their total flops / their total time."""
+def einsum_matmul(a, b, out):
+    return np.einsum("ij,jk->ik", a, b, out=out)
+
+
+def matmul_gflops(batch, runs, seconds=0.5, kernel=np.matmul):
+    """GFLOP/s of `kernel` (np.matmul) over the step's shapes: their total flops / their total time."""
     shapes = matmul_shapes(batch)
     flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for _, a, b, _ in shapes)
     reps = []
     for _, a, b, out in shapes:
-        call = (lambda a=a, b=b, out=out: np.matmul(a, b, out=out))
+        call = (lambda a=a, b=b, out=out: kernel(a, b, out=out))
         reps.append((call, max(5, int(calibrate(call, 0.1) * seconds / len(shapes)))))
     results = []
     for _ in range(runs):
