@@ -33,3 +33,21 @@ def test_the_shipped_knowledge_writes_and_training_runs_in_the_worker(page, tmp_
     assert "not UTF-8 text" in page.errors_text()
     page.driver.find_element(By.ID, "text-sample").click()
     assert len(page.text("#text-output")) > 100
+
+
+def test_an_uploaded_text_with_a_new_alphabet_trains_a_new_model(page, tmp_path):
+    page.open("#text")
+    page.wait_for("!document.getElementById('text-train').disabled", what="the trainer worker")
+    words = ["αβγ", "δεζ", "ηθι", "κλμ", "νξο"]
+    own = tmp_path / "greek.txt"
+    own.write_text(" ".join(words[(i * 7) % 5] for i in range(3000)), encoding="utf-8")
+    page.driver.find_element(By.ID, "text-upload").send_keys(str(own))
+    page.wait_for("document.getElementById('text-status').textContent.includes('greek.txt')", what="the upload")
+    page.driver.find_element(By.ID, "text-train").click()
+    page.wait_for("+document.getElementById('text-status').dataset.iteration >= 5", what="training on it")
+    page.driver.find_element(By.ID, "text-train").click()
+    page.wait_for("document.getElementById('text-status').dataset.state === 'paused'", what="the pause")
+    page.js("document.getElementById('text-prefix').value = ''")
+    page.driver.find_element(By.ID, "text-sample").click()
+    output = page.text("#text-output")
+    assert len(output) > 100 and set(output) <= set("αβγδεζηθικλμνξο \n"), output[:80]
