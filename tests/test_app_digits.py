@@ -182,7 +182,7 @@ def test_a_failure_in_the_worker_is_shown_and_reset_recovers(chromium, flaky_sit
     assert train_status(page)["state"] == "failed"
     FlakyBlocks.failing = False
     page.driver.find_element(By.ID, "train-reset").click()
-    page.wait_for("document.getElementById('train-status').dataset.iteration === '0'", what="the reset")
+    page.wait_for("document.getElementById('train-status').dataset.state === 'idle'", what="the reset")
     page.driver.find_element(By.ID, "train-start").click()
     page.wait_for("+document.getElementById('train-status').dataset.iteration > 20", what="training after reset")
     page.driver.find_element(By.ID, "train-pause").click()
