@@ -92,7 +92,7 @@ class TicTacToeView:
     def render(self):
         board = rules.board_of(self.moves)
         winner = rules.winner(board)
-        line = next((l for l in rules.LINES if board[l[0]] != rules.EMPTY and board[l[0]] == board[l[1]] == board[l[2]]), ())
+        line = rules.winning_line(board) or ()
         over = rules.is_terminal(board)
         for i, cell in enumerate(self.cells):
             mark = MARKS.get(board[i], "")

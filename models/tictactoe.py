@@ -27,12 +27,19 @@ def to_move(board):
     return X if board.count(X) == board.count(O) else O
 
 
+def winning_line(board):
+    """The three cells of a completed line, or None."""
+    for line in LINES:
+        a, b, c = line
+        if board[a] != EMPTY and board[a] == board[b] == board[c]:
+            return line
+    return None
+
+
 def winner(board):
     """X or O if that player has three in a row, else EMPTY (0)."""
-    for a, b, c in LINES:
-        if board[a] != EMPTY and board[a] == board[b] == board[c]:
-            return board[a]
-    return EMPTY
+    line = winning_line(board)
+    return board[line[0]] if line else EMPTY
 
 
 def legal_moves(board):

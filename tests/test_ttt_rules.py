@@ -12,6 +12,9 @@ def test_winner_rows_columns_diagonals_and_none():
     assert ttt.winner((O, X, X, O, X, E, O, E, E)) == O
     assert ttt.winner((X, O, E, O, X, E, E, E, X)) == X
     assert ttt.winner((X, O, X, X, O, O, O, X, X)) == E          # full board, a draw
+    assert ttt.winning_line((O, X, X, O, X, E, O, E, E)) == (0, 3, 6)
+    assert ttt.winning_line((X, O, E, O, X, E, E, E, X)) == (0, 4, 8)
+    assert ttt.winning_line((X, O, X, X, O, O, O, X, X)) is None
     assert ttt.is_terminal((X, O, X, X, O, O, O, X, X))
 
 
