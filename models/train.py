@@ -115,7 +115,7 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
 
 
 # text --------------------------------------------------------------------------------------
-def train_text(text_path, hidden=256, steps=6000, seq_len=50, batch=32, lr=2e-3, seed=0,
+def train_text(text_path, hidden=256, steps=5000, seq_len=50, batch=32, lr=2e-3, seed=0,
                quiet=False, corpus_name=None):
     """Char-RNN on a text file; lr decays linearly to a tenth over the run."""
     import hashlib
@@ -172,7 +172,7 @@ def main(argv=None):
     x.add_argument("--text", default="static/data/text/hamlet.txt")
     x.add_argument("--corpus-name", default=None)
     x.add_argument("--hidden", type=int, default=256)
-    x.add_argument("--steps", type=int, default=6000)
+    x.add_argument("--steps", type=int, default=5000)
     x.add_argument("--seq-len", type=int, default=50)
     x.add_argument("--batch", type=int, default=32)
     x.add_argument("--lr", type=float, default=2e-3)
