@@ -1,8 +1,10 @@
 """The page's entry point: boot Python, check numpy, reach the trainer worker, start the three views."""
+import asyncio
 import json
 
-from pyscript import create_named_worker, document
+from pyscript import create_named_worker, document, window
 
+from app.dom import listen
 from app.errors import show_error
 from app.runtime import import_numpy
 
@@ -17,10 +19,23 @@ async def boot():
     from app.text_view import TextView
     from app.tictactoe_view import TicTacToeView
 
-    # Everything that runs on the main thread first: the page is usable before the worker is up.
-    views = [TicTacToeView(), DigitsView(), TextView()]
-    for view in views:
-        await start_view(view.boot, view)
+    # A view's model is fetched when the view is first shown, so a first visit downloads only
+    # what it displays. The page is ready once the view in the address is.
+    views = {"tictactoe": TicTacToeView(), "digits": DigitsView(), "text": TextView()}
+    booted = {}
+
+    async def boot_view(name):
+        await start_view(views[name].boot, views[name])
+        document.getElementById(name).dataset.ready = "true"
+
+    def show(name):
+        name = name if name in views else "tictactoe"
+        if name not in booted:
+            booted[name] = asyncio.ensure_future(boot_view(name))
+        return booted[name]
+
+    listen(window, "hashchange", lambda event: show(window.location.hash[1:]), "Opening that view")
+    await show(window.location.hash[1:])
     body.dataset.ready = "true"
 
     # The worker starts only now, so its own Pyodide does not compete with the page's for the CPU
@@ -31,7 +46,7 @@ async def boot():
     body.dataset.workerNumpy = reply["numpy"] or ""
     # Functions set on the worker script's xworker.sync are the ones the worker can call back.
     inbox = document.querySelector('script[worker][name="trainer"]').xworker.sync
-    for view in views[1:]:
+    for view in (views["digits"], views["text"]):
         await start_view(lambda: view.connect(trainer, inbox), view)
 
 

@@ -34,12 +34,13 @@ class TextView:
         self.model = await knowledge_from_url(SHIPPED, KIND)
         self.show_temperature()
         enable("text-sample")
+        enable("text-train", on=self.trainer is not None)   # training starts from this model
         self.write()
 
     async def connect(self, trainer, inbox):
         self.trainer = trainer
         inbox.report_text = create_proxy(self.on_report)
-        enable("text-train")
+        enable("text-train", on=self.model is not None)
 
     def show_temperature(self):
         value = float(by_id("text-temperature").value)

@@ -19,6 +19,7 @@ def test_every_view_fits_a_360_pixel_phone(phone):
     phone.open()
     for view in VIEWS:
         phone.driver.find_element(By.ID, f"nav-{view}").click()
+        phone.wait_for(f"document.getElementById('{view}').dataset.ready === 'true'", what=f"the {view} view")
         width = phone.js("return document.documentElement.clientWidth")
         overflow = phone.js("return [...document.querySelectorAll('#' + arguments[0] + ' *')]"
                             ".filter(e => e.getBoundingClientRect().right > arguments[1] + 1).map(e => e.id || e.tagName)",

@@ -68,3 +68,15 @@ def test_missing_numpy_is_explained_and_the_shell_stays_usable(chromium, site_wi
     page.driver.find_element("css selector", "#nav-digits").click()
     assert visible_views(page) == ["digits"]
     assert page.unexpected_console_errors() == []
+
+
+@pytest.mark.needs_numpy
+def test_a_first_visit_downloads_only_the_model_of_the_view_it_shows(page, site_server):
+    site_server.requests.clear()
+    page.open("#tictactoe")
+    fetched = lambda: {path.rsplit("/", 1)[-1] for path in site_server.requests if "/knowledge/" in path}
+    assert fetched() == {"tictactoe-hard.npz"}
+    page.driver.find_element("css selector", "#nav-digits").click()
+    page.wait_for("document.getElementById('digits').dataset.ready === 'true'", what="the digits view")
+    assert fetched() == {"tictactoe-hard.npz", "digits.npz"}
+    assert "shipped knowledge" in page.text("#predictor-info")

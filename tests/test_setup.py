@@ -1,17 +1,19 @@
 """`make setup`'s vendoring refuses bad downloads and finds the wheel where the README says;
 the dev server sends the types and caching S3 will."""
 import hashlib
+import io
 import json
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 
 import pytest
 
 from tests.conftest import ROOT
-from tools import mime, serve, vendor
+from tools import mime, serve, trim, vendor
 
 
 def test_npm_integrity_mismatch_is_refused(tmp_path):
@@ -35,11 +37,17 @@ def test_vendored_runtime_matches_the_lock():
 @pytest.fixture
 def fake_pyodide_dir(tmp_path, monkeypatch):
     """A vendor folder with a lockfile naming a tiny 'numpy' wheel, so lookups can be tested."""
-    payload = b"pretend wheel"
+    wheel = io.BytesIO()
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("numpy/__init__.py", "x = 1\n" * 100)
+        archive.writestr("numpy/__init__.pyi", "x: int\n")
+        archive.writestr("numpy/f2py/__init__.py", "")
+    payload = wheel.getvalue()
     lock = {"packages": {"numpy": {"file_name": "numpy-test.whl", "sha256": hashlib.sha256(payload).hexdigest()}}}
     pyodide_dir = tmp_path / "vendor"
     pyodide_dir.mkdir()
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock))
+    monkeypatch.setattr(vendor, "upstream_lock", lambda: lock)
     monkeypatch.setattr(vendor, "ROOT", tmp_path)
     monkeypatch.setitem(vendor.LOCK["npm"]["pyodide"], "dest", "vendor")
     monkeypatch.setitem(vendor.LOCK["pyodide_packages"], "dest", "vendor")
@@ -56,7 +64,10 @@ def test_wheel_is_taken_from_falken_wheels_and_checked(fake_pyodide_dir, tmp_pat
     (right / "numpy-test.whl").write_bytes(payload)
     monkeypatch.setenv("FALKEN_WHEELS", f"{wrong}:{right}")
     assert vendor.vendor_pyodide_package("numpy") is True
-    assert (pyodide_dir / "numpy-test.whl").read_bytes() == payload
+    # What is vendored is the trimmed wheel, and the vendored lockfile vouches for exactly it.
+    vendored = (pyodide_dir / "numpy-test.whl").read_bytes()
+    assert zipfile.ZipFile(io.BytesIO(vendored)).namelist() == ["numpy/__init__.py"]
+    assert vendor.pyodide_lock()["packages"]["numpy"]["sha256"] == hashlib.sha256(vendored).hexdigest()
     assert vendor.pyodide_package_status("numpy")[0] is not None
 
 
@@ -99,3 +110,17 @@ def test_make_run_server_prints_its_url_and_stops_cleanly_on_ctrl_c():
         assert "Traceback" not in process.stderr.read()
     finally:
         process.kill()
+
+
+def test_trimmed_runtime_keeps_what_the_app_imports_and_drops_the_rest():
+    stdlib = zipfile.ZipFile(ROOT / "static/vendor/pyodide/python_stdlib.zip").namelist()
+    for needed in ("asyncio/__init__.py", "json/__init__.py", "zipfile/__init__.py", "email/parser.py",
+                   "http/client.py", "urllib/request.py", "encodings/utf_8.py", "encodings/cp437.py"):
+        assert needed in stdlib
+    assert not any(name.startswith(("unittest/", "_pyrepl/", "encodings/big5", "xml/")) for name in stdlib)
+    wheel = ROOT / "static/vendor/pyodide" / vendor.pyodide_lock()["packages"]["numpy"]["file_name"]
+    if wheel.exists():
+        names = zipfile.ZipFile(wheel).namelist()
+        assert "numpy/random/__init__.py" in names and "numpy/linalg/__init__.py" in names
+        assert not any(trim.numpy_keeps(name) is False for name in names)
+        assert all(info.compress_type == zipfile.ZIP_STORED for info in zipfile.ZipFile(wheel).infolist())

@@ -3,6 +3,8 @@
 PyScript and Pyodide come from npm tarballs, pyodide-http from PyPI, and numpy for
 Pyodide from a local wheel cache or the Pyodide CDN. Every file is checked against the
 hash its registry publishes before it is used; a stamp file makes re-runs instant.
+Pyodide's standard library and the numpy wheel are then trimmed (tools/trim.py) and the
+vendored pyodide-lock.json records the trimmed wheel's sha256, which the page checks.
 
     python -m tools.vendor            vendor everything (idempotent)
     python -m tools.vendor --status   say whether the Pyodide numpy wheel is in place
@@ -18,6 +20,8 @@ import sys
 import tarfile
 import urllib.request
 from pathlib import Path
+
+from tools import trim
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = json.loads((ROOT / "tools" / "vendor.lock.json").read_text())
@@ -106,6 +110,9 @@ def vendor_npm(key):
             if any(fnmatch.fnmatch(relative, p) for p in spec["exclude"]):
                 continue
             (dest / relative).write_bytes(tar.extractfile(member).read())
+    if key == "pyodide":
+        stdlib = dest / "python_stdlib.zip"
+        stdlib.write_bytes(trim.trim_stdlib(stdlib.read_bytes()))
     write_stamp(dest, spec)
     say(f"{spec['package']}@{spec['version']} -> {spec['dest']}")
 
@@ -131,7 +138,18 @@ def vendor_pypi(key):
 
 
 def pyodide_lock():
-    return json.loads((ROOT / LOCK["npm"]["pyodide"]["dest"] / "pyodide-lock.json").read_text())
+    """The vendored lockfile: upstream's, with trimmed wheels' hashes (what the page checks)."""
+    return json.loads(lock_path().read_text())
+
+
+def lock_path():
+    return ROOT / LOCK["npm"]["pyodide"]["dest"] / "pyodide-lock.json"
+
+
+def upstream_lock():
+    """pyodide-lock.json exactly as the npm package ships it: the reference for downloads."""
+    with tarfile.open(npm_tarball("pyodide")) as tar:
+        return json.load(tar.extractfile("package/pyodide-lock.json"))
 
 
 def wheel_search_dirs():
@@ -150,13 +168,8 @@ def pyodide_package_status(name):
                   f"Pyodide CDN); put it in {USER_WHEELS} and run `make setup`")
 
 
-def vendor_pyodide_package(name):
-    """Place Pyodide's wheel for `name` beside pyodide.mjs; returns False (and says why) if absent."""
-    entry = pyodide_lock()["packages"][name]
-    file_name, sha256 = entry["file_name"], entry["sha256"]
-    target = ROOT / LOCK["pyodide_packages"]["dest"] / file_name
-    if target.exists() and file_digest(target, "sha256").hexdigest() == sha256:
-        return True
+def find_upstream_wheel(file_name, sha256):
+    """The wheel's bytes from $FALKEN_WHEELS, the user cache or the CDN (cached), checked; or None."""
     for folder in wheel_search_dirs():
         candidate = folder / file_name
         if candidate.exists():
@@ -165,9 +178,8 @@ def vendor_pyodide_package(name):
             except VendorError as error:
                 say(f"ignoring {candidate}: {error}")
                 continue
-            shutil.copyfile(candidate, target)
             say(f"{file_name} from {folder}")
-            return True
+            return candidate.read_bytes()
     url = LOCK["pyodide_packages"]["cdn"] + file_name
     try:
         with urllib.request.urlopen(url, timeout=20) as response:
@@ -176,13 +188,30 @@ def vendor_pyodide_package(name):
         say(f"{file_name} not found in {', '.join(map(str, wheel_search_dirs()))} and the CDN is "
             f"unreachable ({error.__class__.__name__}); numpy will be missing in the browser. "
             f"Put the wheel in {USER_WHEELS} and run `make setup` again.")
-        return False
+        return None
     if hashlib.sha256(data).hexdigest() != sha256:
         raise VendorError(f"{url}: sha256 does not match pyodide-lock.json")
     USER_WHEELS.mkdir(parents=True, exist_ok=True)
     (USER_WHEELS / file_name).write_bytes(data)
-    shutil.copyfile(USER_WHEELS / file_name, target)
     say(f"{file_name} downloaded from the Pyodide CDN and cached in {USER_WHEELS}")
+    return data
+
+
+def vendor_pyodide_package(name):
+    """Place Pyodide's wheel for `name`, trimmed, beside pyodide.mjs and record its sha256 in the
+    vendored lockfile; returns False (and says why) if the wheel cannot be found."""
+    if pyodide_package_status(name)[0] is not None:
+        return True
+    upstream = upstream_lock()["packages"][name]
+    data = find_upstream_wheel(upstream["file_name"], upstream["sha256"])
+    if data is None:
+        return False
+    trimmed = trim.trim_numpy_wheel(data) if name == "numpy" else data
+    (ROOT / LOCK["pyodide_packages"]["dest"] / upstream["file_name"]).write_bytes(trimmed)
+    lock = pyodide_lock()
+    lock["packages"][name]["sha256"] = hashlib.sha256(trimmed).hexdigest()
+    lock_path().write_text(json.dumps(lock, separators=(",", ":")))
+    say(f"{name}: {len(data) / 1e6:.2f} MB wheel trimmed to {len(trimmed) / 1e6:.2f} MB (stored, gzip on the wire)")
     return True
 
 
