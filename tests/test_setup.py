@@ -43,7 +43,7 @@ def fake_pyodide_dir(tmp_path, monkeypatch):
         archive.writestr("numpy/__init__.pyi", "x: int\n")
         archive.writestr("numpy/f2py/__init__.py", "")
     payload = wheel.getvalue()
-    lock = {"packages": {"numpy": {"file_name": "numpy-test.whl", "sha256": hashlib.sha256(payload).hexdigest()}}}
+    lock = {"packages": {"numpy": {"file_name": "numpy-1.0-py3-none-any.whl", "sha256": hashlib.sha256(payload).hexdigest()}}}
     pyodide_dir = tmp_path / "vendor"
     pyodide_dir.mkdir()
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock))
@@ -60,14 +60,17 @@ def test_wheel_is_taken_from_falken_wheels_and_checked(fake_pyodide_dir, tmp_pat
     pyodide_dir, payload = fake_pyodide_dir
     wrong, right = tmp_path / "wrong", tmp_path / "right"
     wrong.mkdir(), right.mkdir()
-    (wrong / "numpy-test.whl").write_bytes(b"tampered")
-    (right / "numpy-test.whl").write_bytes(payload)
+    (wrong / "numpy-1.0-py3-none-any.whl").write_bytes(b"tampered")
+    (right / "numpy-1.0-py3-none-any.whl").write_bytes(payload)
     monkeypatch.setenv("FALKEN_WHEELS", f"{wrong}:{right}")
     assert vendor.vendor_pyodide_package("numpy") is True
     # What is vendored is the trimmed wheel, and the vendored lockfile vouches for exactly it.
-    vendored = (pyodide_dir / "numpy-test.whl").read_bytes()
+    entry = vendor.pyodide_lock()["packages"]["numpy"]
+    vendored = (pyodide_dir / entry["file_name"]).read_bytes()
     assert zipfile.ZipFile(io.BytesIO(vendored)).namelist() == ["numpy/__init__.py"]
-    assert vendor.pyodide_lock()["packages"]["numpy"]["sha256"] == hashlib.sha256(vendored).hexdigest()
+    assert entry["sha256"] == hashlib.sha256(vendored).hexdigest()
+    assert entry["file_name"] == f"numpy-1.0-0t{entry['sha256'][:10]}-py3-none-any.whl"   # content-addressed
+    assert [p.name for p in pyodide_dir.glob("*.whl")] == [entry["file_name"]]
     assert vendor.pyodide_package_status("numpy")[0] is not None
 
 
@@ -75,7 +78,7 @@ def test_missing_wheel_is_reported_in_one_line_and_setup_carries_on(fake_pyodide
     monkeypatch.delenv("FALKEN_WHEELS", raising=False)
     assert vendor.vendor_pyodide_package("numpy") is False
     out = capsys.readouterr().out.strip()
-    assert len(out.splitlines()) == 1 and "numpy-test.whl not found" in out
+    assert len(out.splitlines()) == 1 and "numpy-1.0-py3-none-any.whl not found" in out
     path, reason = vendor.pyodide_package_status("numpy")
     assert path is None and "make setup" in reason
 
@@ -86,7 +89,7 @@ def test_missing_wheel_is_reported_in_one_line_and_setup_carries_on(fake_pyodide
     ("app/main.py", "text/x-python", "no-cache"),
     ("static/vendor/pyodide/pyodide.asm.wasm", "application/wasm", "immutable"),
     ("static/vendor/pyodide/pyodide.mjs", "text/javascript", "immutable"),
-    ("static/vendor/pyodide/pyodide-lock.json", "application/json", "immutable"),
+    ("static/vendor/pyodide/pyodide-lock.json", "application/json", "no-cache"),
     ("static/vendor/wheels/" + vendor.LOCK["pypi"]["pyodide-http"]["file"], "application/zip", "immutable"),
 ])
 def test_dev_server_sends_explicit_types_and_caching(site_server, path, content_type, cache):

@@ -39,7 +39,8 @@ def content_type(path):
 def cache_control(path):
     """Cache-Control for a site-relative path such as 'static/vendor/pyodide/pyodide.mjs'."""
     path = path.lstrip("/")
-    if posixpath.basename(path) == "manifest.json":
+    # Manifests and Pyodide's lockfile name the immutable files: they must always be current.
+    if posixpath.basename(path) in ("manifest.json", "pyodide-lock.json"):
         return REVALIDATE
     if path.startswith(("static/vendor/", "static/data/")):
         return IMMUTABLE

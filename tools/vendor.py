@@ -198,8 +198,12 @@ def find_upstream_wheel(file_name, sha256):
 
 
 def vendor_pyodide_package(name):
-    """Place Pyodide's wheel for `name`, trimmed, beside pyodide.mjs and record its sha256 in the
-    vendored lockfile; returns False (and says why) if the wheel cannot be found."""
+    """Place Pyodide's wheel for `name`, trimmed, beside pyodide.mjs and point the vendored
+    lockfile at it; returns False (and says why) if the wheel cannot be found.
+
+    The trimmed wheel's name carries a build tag made from its sha256 (`numpy-2.2.5-0t1a2b3c4d-…`),
+    so the immutable-cached file and the revalidated lockfile can never disagree after a deploy
+    that trims differently."""
     if pyodide_package_status(name)[0] is not None:
         return True
     upstream = upstream_lock()["packages"][name]
@@ -207,11 +211,18 @@ def vendor_pyodide_package(name):
     if data is None:
         return False
     trimmed = trim.trim_numpy_wheel(data) if name == "numpy" else data
-    (ROOT / LOCK["pyodide_packages"]["dest"] / upstream["file_name"]).write_bytes(trimmed)
+    sha256 = hashlib.sha256(trimmed).hexdigest()
+    distribution, version, tags = upstream["file_name"].split("-", 2)
+    file_name = f"{distribution}-{version}-0t{sha256[:10]}-{tags}" if trimmed != data else upstream["file_name"]
+    folder = ROOT / LOCK["pyodide_packages"]["dest"]
+    for stale in folder.glob(f"{distribution}-*.whl"):
+        stale.unlink()
+    (folder / file_name).write_bytes(trimmed)
     lock = pyodide_lock()
-    lock["packages"][name]["sha256"] = hashlib.sha256(trimmed).hexdigest()
+    lock["packages"][name].update(file_name=file_name, sha256=sha256)
     lock_path().write_text(json.dumps(lock, separators=(",", ":")))
-    say(f"{name}: {len(data) / 1e6:.2f} MB wheel trimmed to {len(trimmed) / 1e6:.2f} MB (stored, gzip on the wire)")
+    say(f"{name}: {len(data) / 1e6:.2f} MB wheel trimmed to {file_name} ({len(trimmed) / 1e6:.2f} MB stored, "
+        f"gzip on the wire)")
     return True
 
 
