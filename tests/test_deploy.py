@@ -74,7 +74,7 @@ def test_every_object_carries_the_right_headers(built_site, s3, deployed):
         assert head["ContentLength"] == entry["bytes"]
         path = entry["path"]
         immutable = path.startswith(("static/vendor/", "static/data/")) and \
-            not path.endswith("manifest.json")
+            not path.endswith(("manifest.json", "pyodide-lock.json"))
         assert head["CacheControl"] == (IMMUTABLE if immutable else REVALIDATE), path
 
 
