@@ -38,7 +38,9 @@ class Adam:
 
     def step(self, grads):
         self.t += 1
-        a = self.lr * np.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
+        # a Python float, not np.float64: the update stays in float32 (a float64 scalar would
+        # send `tmp *= a` through a casting float64 loop)
+        a = float(self.lr * np.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t))
         for k, p in self.params.items():
             g, m, v, tmp = grads[k], self.m[k], self.v[k], self.tmp[k]
             np.subtract(g, m, out=tmp)            # m += (1 - b1) * (g - m)
