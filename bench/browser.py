@@ -129,7 +129,11 @@ def wait_for(driver, condition, timeout=120, poll=0.05):
             return value
         time.sleep(poll)
     errors = driver.execute_script("const e = document.getElementById('errors'); return e ? e.innerText : ''")
-    raise TimeoutError(f"timed out waiting for {condition}; #errors: {errors!r}")
+    try:
+        severe = [e["message"][:200] for e in driver.get_log("browser") if e["level"] == "SEVERE"][:3]
+    except Exception:
+        severe = []
+    raise TimeoutError(f"timed out waiting for {condition}; #errors: {errors!r}; console errors: {severe}")
 
 
 def load(driver, server, path=""):
