@@ -174,7 +174,13 @@ def read_manifest(url):
     if "://" not in str(url):
         return check_manifest(json.loads(Path(url).read_text()))
     with urllib.request.urlopen(url, timeout=30) as response:
-        return check_manifest(json.loads(response.read().decode("utf-8")))
+        # CPython raises HTTPError for an error status; pyodide-http's urlopen returns it.
+        if response.status >= 400:
+            raise BlockError(f"{url}: the server answered HTTP {response.status}")
+        try:
+            return check_manifest(json.loads(response.read().decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise BlockError(f"{url} is not a JSON manifest ({error})") from None
 
 
 def block_url(manifest_url, file_name):

@@ -187,3 +187,28 @@ def test_a_failure_in_the_worker_is_shown_and_reset_recovers(chromium, flaky_sit
     page.wait_for("+document.getElementById('train-status').dataset.iteration > 20", what="training after reset")
     page.driver.find_element(By.ID, "train-pause").click()
     assert page.unexpected_console_errors() == []
+
+
+class NoManifest(serve.SiteHandler):
+    def send_head(self):
+        if self.path.endswith("/mnist/manifest.json"):
+            self.send_error(404)
+            return None
+        return super().send_head()
+
+
+def test_missing_training_data_is_explained_and_drawing_still_works(chromium):
+    server = serve.start_in_thread(ROOT, handler=NoManifest)
+    try:
+        page = Page(chromium, server.url)
+        page.expect_console(r"manifest\.json - Failed to load resource: .* 404")
+        page.open("#digits")
+        page.wait_for("document.getElementById('errors').textContent.includes('manifest.json')", what="the error")
+        assert "HTTP 404" in page.errors_text() and "Drawing and prediction still work" in page.errors_text()
+        assert page.js("return document.getElementById('train-start').disabled") is True
+        draw(page, [[(14, 4), (14.5, 14), (14, 24)]])
+        page.wait_for("document.getElementById('prediction').dataset.digit !== ''", what="a prediction")
+        assert page.unexpected_console_errors() == []
+    finally:
+        server.shutdown()
+        server.server_close()
