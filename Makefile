@@ -64,7 +64,7 @@ deploy: site
 	  $(if $(AWS_ENDPOINT_URL),--endpoint-url "$(AWS_ENDPOINT_URL)")
 
 # Benchmarks, not part of `make test`: build/bench/results.{json,md} (bench/__init__.py says more).
-# make bench [RUNS=5] [BENCH_ARGS="--part native --compare build/bench/history/<old>.json"]
+# make bench [RUNS=5] [BENCH_ARGS="--label after --compare before"] (--part native|browser: one half)
 RUNS ?= 5
 bench: site $(VENV)/.bench-installed
 	@$(PY) -m bench --runs $(RUNS) $(BENCH_ARGS)

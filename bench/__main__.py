@@ -45,13 +45,23 @@ def run_native(runs, seconds):
     return {"figures": data["figures"]}, data["versions"]
 
 
+def compare_path(value, out):
+    """A results file, or a label: the newest build/bench/history/*-<label>.json."""
+    if Path(value).is_file():
+        return Path(value)
+    found = sorted((out / "history").glob(f"*-{value}.json"))
+    if not found:
+        raise SystemExit(f"bench: --compare {value}: no such file and no run labelled {value!r} in {out / 'history'}")
+    return found[-1]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (at least 5 for the table)")
     parser.add_argument("--part", choices=["all", "native", "browser"], default="all")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one native timed run")
     parser.add_argument("--train-window", type=float, default=10.0, help="seconds measured per batch size")
-    parser.add_argument("--compare", help="an earlier results.json: adds a Before column")
+    parser.add_argument("--compare", help="an earlier results.json, or the label of an earlier run: adds a Before column")
     parser.add_argument("--label", default="", help="a word for this run (e.g. before, after)")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
@@ -112,7 +122,7 @@ def main(argv=None):
         carry("browser")
 
     results["seconds"] = round(time.monotonic() - started, 1)
-    before = report.index(report.load(args.compare)) if args.compare else None
+    before = report.index(report.load(compare_path(args.compare, args.out))) if args.compare else None
     (args.out / "results.json").write_text(json.dumps(results, indent=1))
     (args.out / "results.md").write_text(report.render(results, before))
     history = args.out / "history"
