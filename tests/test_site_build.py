@@ -98,3 +98,12 @@ def test_the_real_site_builds(tmp_path):
     assert "app/trainer.py" in paths and not {"models/train.py", "models/evaluate.py", "models/idx.py"} & paths
     manifest = json.loads((site.ROOT / "static/data/mnist/manifest.json").read_text())
     assert {f"static/data/mnist/{b['file']}" for b in manifest["blocks"]} <= paths
+
+
+def test_the_trimmed_runtime_archives_travel_gzip_encoded(tmp_path):
+    listing = site.build(site.ROOT, tmp_path / "site", tmp_path / "files.json")
+    by_path = {f["path"]: f for f in listing["files"]}
+    stdlib = by_path["static/vendor/pyodide/python_stdlib.zip"]
+    assert stdlib["content_encoding"] == "gzip" and stdlib["bytes"] < 0.5 * stdlib["raw_bytes"]
+    wheels = [f for p, f in by_path.items() if p.startswith("static/vendor/pyodide/numpy-")]
+    assert all(f["content_encoding"] == "gzip" for f in wheels)

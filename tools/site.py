@@ -32,9 +32,11 @@ WORKER_ENTRY = "app/trainer.py"   # started by app/main.py with create_named_wor
 RUNTIME_TREES = ["static/**/*", "knowledge/*.npz", WORKER_ENTRY]
 EXCLUDED = ["tests/*", "*/__pycache__/*", "*.pyc", "*/.*", ".*", "static/data/*.building/*",
             "static/data/*.old/*"]
-# Types worth gzip-trying; zips and wheels are already deflated.
+# Types worth gzip-trying. Zips and wheels count: tools/trim.py stores Pyodide's stdlib and the
+# numpy wheel uncompressed so that gzip works across their members (a deflated zip gains < 10%
+# and is left as it is).
 GZIP_SUFFIXES = {".wasm", ".js", ".mjs", ".json", ".css", ".npz", ".html", ".py", ".toml",
-                 ".svg", ".txt", ".map"}
+                 ".svg", ".txt", ".map", ".zip", ".whl"}
 GZIP_MIN_SAVING = 0.10
 GZIP_LEVEL = 9
 
