@@ -146,7 +146,9 @@ def build(root=ROOT, out=OUT, file_list=FILE_LIST):
         raw = (root / path).read_bytes()
         raw_sha = hashlib.sha256(raw).hexdigest()
         old = previous.get(path)
-        if old and old["raw_sha256"] == raw_sha and (out / path).is_file():
+        # Reuse last build's bytes for an unchanged file, unless the gzip rules may now decide otherwise.
+        reusable = old and (old["content_encoding"] == "gzip" or Path(path).suffix.lower() not in GZIP_SUFFIXES)
+        if reusable and old["raw_sha256"] == raw_sha and (out / path).is_file():
             stored, encoding = (out / path).read_bytes(), old["content_encoding"]
             if hashlib.sha256(stored).hexdigest() != old["sha256"]:
                 stored, encoding = encode(path, raw)
