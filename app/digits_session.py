@@ -1,7 +1,7 @@
 """Digits training: batches from the block cache, one Adam step of the MLP at a time.
 
 Browser-agnostic: the worker wraps it, and CPython tests drive it against a local server.
-Reports (see TrainingLoop): "status" a few times a second, "weights" (knowledge-file bytes)
+Reports (see TrainingLoop): "status" a few times a second, "weights" (the raw float32 `flat` buffer)
 about once a second and on pause, "error" when training cannot go on.
 """
 import time
@@ -10,7 +10,6 @@ import numpy as np
 
 from app.cache import BlockCache, CacheError
 from app.training_loop import TrainingLoop
-from models import knowledge
 from models.blocks import block_url, decode_block, split_entries
 from models.mlp import MLP
 
@@ -145,9 +144,9 @@ class DigitsSession(TrainingLoop):
             "cache": self.cache.stats() if self.cache is not None else {},
             "loss_points": self.loss_points, "acc_points": self.acc_points,
             "confusion": None if self.confusion is None else self.confusion.tolist(),
+            "hidden": self.model.hyper["hidden"],
         }
 
     def send_weights(self):
-        self.model.metrics = {"test_accuracy": self.test_acc, "iterations": self.iteration,
-                              "samples": self.samples}
-        self.report("weights", knowledge.to_bytes(self.model))
+        """The weights as one raw buffer: cheap to send and to take in on the page's thread."""
+        self.report("weights", self.model.flat.tobytes())

@@ -11,6 +11,7 @@ from app.dom import by_id, enable, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_bytes, knowledge_from_url, offer_download, read_upload
 from models import knowledge
+from models.mlp import MLP
 from models.preprocess import drawing_to_mnist, is_empty
 
 KIND = "mnist-mlp"
@@ -25,6 +26,7 @@ class DigitsView:
         self.trainer = None          # the worker's exported functions, once it is up
         self.predictor = None        # the model that reads drawings
         self.predictor_source = ""
+        self.trained = None          # mirror of the worker's model, refreshed about once a second
         self.canvas = by_id("grid")
         self.pen = self.canvas.getContext("2d", willReadFrequently=True)
         self.drawing = False
@@ -201,11 +203,20 @@ class DigitsView:
         if kind == "status":
             self.show_status(json.loads(payload))
         elif kind == "weights":
-            model = knowledge.load(payload.to_bytes())
-            self.use(model, f"the model in training (step {self.status.get('iteration', 0)})")
+            self.take_trained_weights(payload.to_bytes())
         elif kind == "error":
             show_error(json.loads(payload))
             enable("train-pause", on=False)
+
+    def take_trained_weights(self, data):
+        """The worker's latest weights into a model kept for them (reused: no allocation per copy)."""
+        if self.trained is None or self.trained.flat.nbytes != len(data):
+            self.trained = MLP.from_flat(data)
+        else:
+            self.trained.load_flat(data)
+        self.trained.metrics = {"test_accuracy": self.status.get("test_acc"),
+                                "iterations": self.status.get("iteration", 0)}
+        self.use(self.trained, f"the model in training (step {self.status.get('iteration', 0)})")
 
     def show_status(self, status):
         self.status = status

@@ -15,7 +15,9 @@ CHART_POINTS = 400
 
 
 class TextSession(TrainingLoop):
-    PERIODIC = {"send_status": 0.5, "evaluate": 10.0, "send_weights": 3.0}
+    # Weights go to the page only on pause: while training, the page asks sample() here instead,
+    # so the page's thread never parses a model mid-training.
+    PERIODIC = {"send_status": 0.5, "evaluate": 10.0}
 
     def __init__(self, model, corpus, report):
         super().__init__(report)
@@ -46,6 +48,10 @@ class TextSession(TrainingLoop):
         return {"state": self.state, "iteration": self.iteration, "loss": self.loss,
                 "val_loss": self.val_loss, "loss_points": self.loss_points,
                 "vocab_size": len(self.model.vocab)}
+
+    def sample(self, prefix, length, temperature, seed):
+        known = "".join(c for c in prefix if c in self.model.vocab)   # a new text may have a new alphabet
+        return self.model.sample(known, length, temperature, seed)
 
     def send_weights(self):
         self.model.metrics = dict(self.model.metrics, fine_tune_steps=self.iteration)

@@ -25,7 +25,7 @@ class TextView:
         self.session_open = False
         self.corpus = None
         self.chart = LineChart("chart-text-loss", "loss per character", "#7048e8")
-        listen("text-sample", "click", lambda event: self.write(), "Writing text")
+        listen("text-sample", "click", self.on_write, "Writing text")
         listen("text-train", "click", self.toggle_training, "Training on the text")
         listen("text-upload", "change", self.upload, "Loading your text")
         listen("text-temperature", "input", lambda event: self.show_temperature(), "Setting the temperature")
@@ -35,7 +35,7 @@ class TextView:
         self.show_temperature()
         enable("text-sample")
         enable("text-train", on=self.trainer is not None)   # training starts from this model
-        self.write()
+        await self.write()
 
     async def connect(self, trainer, inbox):
         self.trainer = trainer
@@ -47,14 +47,21 @@ class TextView:
         by_id("text-temperature-value").textContent = f"{value:.2f}"
         return value
 
-    def write(self):
+    async def on_write(self, event):
+        await self.write()
+
+    async def write(self):
         prefix = by_id("text-prefix").value
         unknown = sorted(set(prefix) - set(self.model.vocab))
         if unknown:
             show_error(f"The model never saw {''.join(unknown)!r} in its text; "
                        f"it writes from the prefix without {'it' if len(unknown) == 1 else 'them'}.")
             prefix = "".join(c for c in prefix if c in self.model.vocab)
-        text = self.model.sample(prefix, SAMPLE_LENGTH, self.show_temperature(), random.randrange(2 ** 31))
+        settings = (prefix, SAMPLE_LENGTH, self.show_temperature(), random.randrange(2 ** 31))
+        if self.training:           # the freshest model is the one in the worker
+            text = await self.trainer.text_sample(*settings)
+        else:
+            text = self.model.sample(*settings)
         by_id("text-output").textContent = prefix + text
 
     async def toggle_training(self, event):

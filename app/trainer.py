@@ -112,5 +112,10 @@ async def text_pause():
     await text.pause()
 
 
+def text_sample(prefix, length, temperature, seed):
+    """Write with the model as it is now, between two training steps."""
+    return text.sample(prefix, length, temperature, seed)
+
+
 __export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_set", "digits_load",
-              "text_open", "text_start", "text_pause"]
+              "text_open", "text_start", "text_pause", "text_sample"]

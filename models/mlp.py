@@ -67,6 +67,25 @@ class MLP:
         model.metrics = dict(meta["metrics"])
         return model
 
+    # weights between threads: the raw bytes of `flat`, with no file to build or parse ----------
+    @classmethod
+    def from_flat(cls, data):
+        """A model holding a copy of `data`, the bytes of another MLP's `flat` weights."""
+        size = len(data) // DTYPE().itemsize
+        hidden, extra = divmod(size - SIZES[2], SIZES[0] + 1 + SIZES[2])
+        if extra or hidden < 1:
+            raise ValueError(f"{len(data)} bytes are not the weights of a {SIZES[0]}-H-{SIZES[2]} MLP")
+        model = cls(hidden=hidden)
+        model.load_flat(data)
+        return model
+
+    def load_flat(self, data):
+        """Overwrite every weight in place from the bytes of a same-sized MLP's `flat`."""
+        incoming = np.frombuffer(data, self.flat.dtype)
+        if incoming.size != self.flat.size:
+            raise ValueError(f"expected {self.flat.size} weights, got {incoming.size}")
+        self.flat[:] = incoming
+
     def n_params(self):
         return sum(p.size for p in self.params.values())
 
