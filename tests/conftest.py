@@ -8,7 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.browser import Page, start_chromium  # noqa: E402
+from tests.support.browser import NUMPY_MISSING, Page, start_chromium  # noqa: E402
 from tools import serve, vendor  # noqa: E402
 
 
@@ -53,6 +53,9 @@ def page(chromium, site_server):
     """A page on the local site; the test fails on console errors it did not declare."""
     chromium.get("about:blank")
     test_page = Page(chromium, site_server.url)
+    if numpy_wheel_reason() is not None:      # the page explains it; tests without numpy go on
+        for pattern in NUMPY_MISSING:
+            test_page.expect_console(pattern)
     test_page.drain_logs()
     test_page.console.clear()
     test_page.requests.clear()

@@ -19,6 +19,13 @@ CHROMIUM_FLAGS = (
 BOOT_TIMEOUT = 90  # seconds for Pyodide + numpy to boot on a loaded 2-core machine
 LOCAL_HOSTS = {"127.0.0.1"}
 
+# What Chromium and PyScript print when the numpy wheel is missing: expected (and explained in
+# #errors by the page itself) on a machine where `make setup` found no wheel.
+NUMPY_MISSING = [
+    r"numpy.*\.whl - Failed to load resource: .* 404",
+    r"error occurred while loading numpy|Failed to fetch|integrity.*numpy.*\.whl|integrity checks failed",
+]
+
 # Console lines that are part of normal operation, not failures.
 ALWAYS_EXPECTED = [
     # A worker without cross-origin isolation cannot reach the DOM; ours never needs to.
