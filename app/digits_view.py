@@ -7,7 +7,7 @@ from pyscript import window
 from pyscript.ffi import create_proxy
 
 from app.charts import LineChart
-from app.dom import by_id, enable, listen, set_data
+from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_bytes, knowledge_from_url, offer_download, read_upload
 from models import knowledge
@@ -59,7 +59,7 @@ class DigitsView:
     async def connect(self, trainer, inbox):
         """The worker is up: give it the data's address and open the training controls."""
         self.trainer = trainer
-        inbox.report_digits = create_proxy(self.on_report)
+        inbox.report_digits = create_proxy(guarded(self.on_report, "Showing the trainer's progress"))
         problem = await self.trainer.digits_open(str(window.URL.new(MANIFEST, window.location.href)))
         if problem:
             show_error(problem + " Drawing and prediction still work; training needs the data.")
@@ -155,9 +155,7 @@ class DigitsView:
         offer_download(knowledge.to_bytes(self.predictor), "falken-digits.npz")
 
     async def upload(self, event):
-        upload = by_id("weights-upload")
-        chosen = await read_upload(upload)
-        upload.value = ""
+        chosen = await read_upload(by_id("weights-upload"))
         if chosen is None:
             return
         name, data = chosen

@@ -19,18 +19,19 @@ def by_id(element_id):
 
 
 def guarded(handler, what):
-    """Wrap an event handler: any exception becomes a plain message in #errors, never a dead page."""
+    """Wrap a handler called from JS (an event, a worker's report): any exception becomes a plain
+    message in #errors, never a dead page or a failure no one sees."""
     if inspect.iscoroutinefunction(handler):
-        async def run_async(event):
+        async def run_async(*args):
             try:
-                await handler(event)
+                await handler(*args)
             except Exception as error:
                 show_error(f"{what} failed: {error}")
-        return lambda event: asyncio.ensure_future(run_async(event))
+        return lambda *args: asyncio.ensure_future(run_async(*args))
 
-    def run(event):
+    def run(*args):
         try:
-            handler(event)
+            handler(*args)
         except Exception as error:
             show_error(f"{what} failed: {error}")
     return run

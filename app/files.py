@@ -21,11 +21,14 @@ async def fetch_bytes(url):
 
 
 async def read_upload(input_element):
-    """(file name, bytes) of the file chosen in an <input type=file>, or None if none is."""
+    """(file name, bytes) of the file chosen in an <input type=file>, or None if none is.
+
+    The input is emptied, so choosing the same file again fires `change` again."""
     files = input_element.files
     if not files or files.length == 0:
         return None
     chosen = files.item(0)
+    input_element.value = ""
     if chosen.size > MAX_UPLOAD_BYTES:
         raise FileProblem(f"{chosen.name} is {chosen.size / 1e6:.1f} MB; files over "
                           f"{MAX_UPLOAD_BYTES // 1024 // 1024} MB are not accepted")

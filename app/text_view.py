@@ -5,7 +5,7 @@ import random
 from pyscript.ffi import create_proxy
 
 from app.charts import LineChart
-from app.dom import by_id, enable, listen, set_data
+from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, fetch_bytes, knowledge_from_url, read_upload
 from models import knowledge
@@ -39,7 +39,7 @@ class TextView:
 
     async def connect(self, trainer, inbox):
         self.trainer = trainer
-        inbox.report_text = create_proxy(self.on_report)
+        inbox.report_text = create_proxy(guarded(self.on_report, "Showing the trainer's progress"))
         enable("text-train", on=self.model is not None)
 
     def show_temperature(self):
@@ -66,9 +66,9 @@ class TextView:
 
     async def toggle_training(self, event):
         if self.training:
-            by_id("text-train").textContent = "Train"
+            await self.trainer.text_pause()     # the model's weights arrive before this returns
             self.training = False
-            await self.trainer.text_pause()
+            by_id("text-train").textContent = "Train"
             return
         if not self.session_open:
             if self.corpus is None:
@@ -80,9 +80,7 @@ class TextView:
         await self.trainer.text_start()
 
     async def upload(self, event):
-        upload = by_id("text-upload")
-        chosen = await read_upload(upload)
-        upload.value = ""
+        chosen = await read_upload(by_id("text-upload"))
         if chosen is None:
             return
         name, data = chosen

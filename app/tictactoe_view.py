@@ -49,9 +49,7 @@ class TicTacToeView:
         self.new_game()
 
     async def upload_knowledge(self, event):
-        upload = by_id("ttt-upload")
-        chosen = await read_upload(upload)
-        upload.value = ""           # choosing the same file again must fire `change` again
+        chosen = await read_upload(by_id("ttt-upload"))
         if chosen is None:
             return
         name, data = chosen

@@ -5,6 +5,15 @@ from selenium.webdriver.common.by import By
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
 
 
+def write(page):
+    """Click Write and return the new text (writing is asynchronous: it may run in the worker)."""
+    before = page.text("#text-output")
+    page.js("window.textBefore = arguments[0]", before)
+    page.driver.find_element(By.ID, "text-sample").click()
+    page.wait_for("document.getElementById('text-output').textContent !== window.textBefore", what="new text")
+    return page.text("#text-output")
+
+
 def test_the_shipped_knowledge_writes_and_training_runs_in_the_worker(page, tmp_path):
     page.open("#text")
     page.wait_for("document.getElementById('text-output').textContent.length > 100", what="the first sample")
@@ -13,17 +22,16 @@ def test_the_shipped_knowledge_writes_and_training_runs_in_the_worker(page, tmp_
     page.js("const s = document.getElementById('text-temperature'); s.value = '0.3';"
             "s.dispatchEvent(new Event('input', {bubbles: true}))")
     assert page.text("#text-temperature-value") == "0.30"
-    page.driver.find_element(By.ID, "text-sample").click()
-    assert page.text("#text-output") != first
+    assert write(page) != first
     page.wait_for("!document.getElementById('text-train').disabled", what="the trainer worker")
     page.driver.find_element(By.ID, "text-train").click()
     page.wait_for("+document.getElementById('text-status').dataset.iteration >= 3", what="text training steps")
+    assert len(write(page)) > 100          # written by the model in training, in the worker
     page.driver.find_element(By.ID, "text-train").click()
     page.wait_for("document.getElementById('text-status').dataset.state === 'paused'", what="the pause")
     assert float(page.js("return document.getElementById('text-status').dataset.loss")) > 0
     assert "nats/char" in page.text("#text-status")
-    page.driver.find_element(By.ID, "text-sample").click()
-    assert len(page.text("#text-output")) > 100
+    assert len(write(page)) > 100
     page.screenshot("text")
     # An upload that is not text is refused in plain words; the model keeps writing.
     bad = tmp_path / "picture.txt"
@@ -31,8 +39,7 @@ def test_the_shipped_knowledge_writes_and_training_runs_in_the_worker(page, tmp_
     page.driver.find_element(By.ID, "text-upload").send_keys(str(bad))
     page.wait_for("document.getElementById('errors').textContent.includes('picture.txt')", what="the error")
     assert "not UTF-8 text" in page.errors_text()
-    page.driver.find_element(By.ID, "text-sample").click()
-    assert len(page.text("#text-output")) > 100
+    assert len(write(page)) > 100
 
 
 def test_an_uploaded_text_with_a_new_alphabet_trains_a_new_model(page, tmp_path):
@@ -46,8 +53,7 @@ def test_an_uploaded_text_with_a_new_alphabet_trains_a_new_model(page, tmp_path)
     page.driver.find_element(By.ID, "text-train").click()
     page.wait_for("+document.getElementById('text-status').dataset.iteration >= 5", what="training on it")
     page.driver.find_element(By.ID, "text-train").click()
-    page.wait_for("document.getElementById('text-status').dataset.state === 'paused'", what="the pause")
+    page.wait_for("document.getElementById('text-train').textContent === 'Train'", what="the pause")
     page.js("document.getElementById('text-prefix').value = ''")
-    page.driver.find_element(By.ID, "text-sample").click()
-    output = page.text("#text-output")
+    output = write(page)
     assert len(output) > 100 and set(output) <= set("αβγδεζηθικλμνξο \n"), output[:80]
