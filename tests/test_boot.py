@@ -80,3 +80,21 @@ def test_a_first_visit_downloads_only_the_model_of_the_view_it_shows(page, site_
     page.wait_for("document.getElementById('digits').dataset.ready === 'true'", what="the digits view")
     assert fetched() == {"tictactoe-hard.npz", "digits.npz"}
     assert "shipped knowledge" in page.text("#predictor-info")
+
+
+@pytest.mark.needs_numpy
+def test_the_make_run_server_serves_a_page_that_gets_ready(chromium):
+    import signal
+    import subprocess
+    import sys
+    server = subprocess.Popen([sys.executable, "-m", "tools.serve", "--port", "0"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = server.stdout.readline().split()[4]
+        page = Page(chromium, url)
+        page.open()
+        assert page.errors_text() == ""
+        assert page.unexpected_console_errors() == []
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=10)
