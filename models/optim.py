@@ -24,35 +24,37 @@ class SGD:
 
 
 class Adam:
-    """Adam (Kingma & Ba) with bias correction folded into the step size.
+    """Adam (Kingma & Ba), with its moving averages kept unnormalised to save passes.
 
-    Every operation writes into preallocated buffers: a step allocates nothing, which is what
-    keeps small-batch training fast (fresh 400 KB temporaries cost page faults each time)."""
+    u = m / (1 - b1) and w = v / (1 - b2) obey u <- b1 u + g and w <- b2 w + g*g, one pass
+    fewer each than m and v; the constants come back in the step size and epsilon, so the update
+    a * m / (sqrt(v) + eps) is the same. Every operation writes into preallocated buffers: a step
+    allocates nothing, which keeps small-batch training fast."""
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         self.params, self.lr, self.b1, self.b2, self.eps = params, lr, beta1, beta2, eps
-        self.m = {k: np.zeros_like(p) for k, p in params.items()}
-        self.v = {k: np.zeros_like(p) for k, p in params.items()}
+        self.u = {k: np.zeros_like(p) for k, p in params.items()}
+        self.w = {k: np.zeros_like(p) for k, p in params.items()}
         self.tmp = {k: np.empty_like(p) for k, p in params.items()}
         self.t = 0
 
     def step(self, grads):
         self.t += 1
-        # a Python float, not np.float64: the update stays in float32 (a float64 scalar would
-        # send `tmp *= a` through a casting float64 loop)
-        a = float(self.lr * np.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t))
+        b1, b2 = self.b1, self.b2
+        root = np.sqrt(1 - b2)
+        # Python floats, not np.float64: the update stays in float32 loops
+        a = float(self.lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t) * (1 - b1) / root)
+        eps = float(self.eps / root)
         for k, p in self.params.items():
-            g, m, v, tmp = grads[k], self.m[k], self.v[k], self.tmp[k]
-            np.subtract(g, m, out=tmp)            # m += (1 - b1) * (g - m)
-            tmp *= 1 - self.b1
-            m += tmp
-            np.multiply(g, g, out=tmp)            # v += (1 - b2) * (g*g - v)
-            tmp -= v
-            tmp *= 1 - self.b2
-            v += tmp
-            np.sqrt(v, out=tmp)                   # p -= a * m / (sqrt(v) + eps)
-            tmp += self.eps
-            np.divide(m, tmp, out=tmp)
+            g, u, w, tmp = grads[k], self.u[k], self.w[k], self.tmp[k]
+            u *= b1                               # u = b1 u + g
+            u += g
+            w *= b2                               # w = b2 w + g*g
+            np.multiply(g, g, out=tmp)
+            w += tmp
+            np.sqrt(w, out=tmp)                   # p -= a * u / (sqrt(w) + eps)
+            tmp += eps
+            np.divide(u, tmp, out=tmp)
             tmp *= a
             p -= tmp
 
