@@ -9,7 +9,7 @@ from pyscript.ffi import create_proxy
 from app.charts import LineChart
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
-from app.files import FileProblem, knowledge_from_bytes, knowledge_from_url, offer_download, read_upload
+from app.files import knowledge_from_url, knowledge_upload, offer_download
 from models import knowledge
 from models.mlp import MLP
 from models.preprocess import drawing_to_mnist, is_empty
@@ -155,15 +155,10 @@ class DigitsView:
         offer_download(knowledge.to_bytes(self.predictor), "falken-digits.npz")
 
     async def upload(self, event):
-        chosen = await read_upload(by_id("weights-upload"))
-        if chosen is None:
+        uploaded = await knowledge_upload(by_id("weights-upload"), KIND, "The current digits model is unchanged.")
+        if uploaded is None:
             return
-        name, data = chosen
-        try:
-            model = knowledge_from_bytes(data, name, KIND)
-        except FileProblem as problem:
-            show_error(f"{problem}. The current digits model is unchanged.")
-            return
+        name, data, model = uploaded
         self.use(model, f"your file {name}")
         if self.trainer is not None:
             await self.trainer.digits_load(data)

@@ -2,6 +2,8 @@
 from pyscript import fetch, window
 from pyscript.ffi import to_js
 
+from app.errors import show_error
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024   # no knowledge file or text we accept comes near this
 _download_url = None                  # the last download's object URL, freed by the next one
 
@@ -68,6 +70,20 @@ def knowledge_from_bytes(data, name, kind):
         raise FileProblem(f"{name} holds {KIND_NAMES.get(model.KIND, model.KIND)} knowledge, "
                           f"but this needs {KIND_NAMES[kind]} knowledge")
     return model
+
+
+async def knowledge_upload(input_element, kind, still_true):
+    """(name, bytes, model) of the knowledge file chosen in `input_element`, or None: nothing was
+    chosen, or the file was refused, and then #errors says why and that `still_true` holds."""
+    chosen = await read_upload(input_element)
+    if chosen is None:
+        return None
+    name, data = chosen
+    try:
+        return name, data, knowledge_from_bytes(data, name, kind)
+    except FileProblem as problem:
+        show_error(f"{problem}. {still_true}")
+        return None
 
 
 async def knowledge_from_url(url, kind):

@@ -3,7 +3,7 @@ from models import tictactoe as rules
 
 from app.dom import by_id, enable, listen
 from app.errors import show_error
-from app.files import FileProblem, knowledge_from_bytes, knowledge_from_url, read_upload
+from app.files import FileProblem, knowledge_from_url, knowledge_upload
 
 KIND = "tictactoe-lstm"
 MARKS = {rules.X: "X", rules.O: "O"}
@@ -49,15 +49,11 @@ class TicTacToeView:
         self.new_game()
 
     async def upload_knowledge(self, event):
-        chosen = await read_upload(by_id("ttt-upload"))
-        if chosen is None:
+        uploaded = await knowledge_upload(by_id("ttt-upload"), KIND,
+                                          f"Falken keeps playing with “{self.player_name}”.")
+        if uploaded is None:
             return
-        name, data = chosen
-        try:
-            model = knowledge_from_bytes(data, name, KIND)
-        except FileProblem as problem:
-            show_error(f"{problem}. Falken keeps playing with “{self.player_name}”.")
-            return
+        name, _, model = uploaded
         option = self.select.querySelector("option[data-uploaded]")
         if not option:              # JS null arrives as pyodide.ffi.jsnull, which is falsy
             option = self.select.ownerDocument.createElement("option")

@@ -5,7 +5,6 @@ worker reports back through `pyscript.sync` functions the page registered: `repo
 `report_text` (kind, JSON text or bytes). Without cross-origin isolation those calls are
 fire-and-forget, which is all a progress report needs.
 """
-import asyncio
 import json
 
 from pyscript import sync

@@ -3,7 +3,6 @@ responses: batches keep coming, every fault is counted, nothing hangs, no corrup
 import asyncio
 import collections
 
-import numpy as np
 import pytest
 
 from app.cache import BlockCache, CacheError

@@ -6,14 +6,13 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 
 import pytest
 
 from tests.conftest import ROOT
-from tools import mime, serve, trim, vendor
+from tools import mime, trim, vendor
 
 
 def test_npm_integrity_mismatch_is_refused(tmp_path):
