@@ -11,7 +11,7 @@ from models import knowledge
 from models.blocks import load_split
 from tests.conftest import ROOT
 from tests.support.browser import Page
-from tools import serve
+from tests.support.failing_site import site_failing
 
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
 STEPS = 300
@@ -150,24 +150,14 @@ def test_uploaded_weights_reach_predictor_and_trainer_and_bad_ones_change_nothin
     assert abs(float(train_status(page)["testAcc"]) - expected) < 1e-3
 
 
-class FlakyBlocks(serve.SiteHandler):
-    """Training blocks answer 500 while `failing` is set; everything else is served normally."""
-    failing = True
-
-    def send_head(self):
-        if FlakyBlocks.failing and "/static/data/mnist/train-" in self.path:
-            self.send_error(500)
-            return None
-        return super().send_head()
-
-
 @pytest.fixture
 def flaky_site():
-    FlakyBlocks.failing = True
-    server = serve.start_in_thread(ROOT, handler=FlakyBlocks)
-    yield server
-    server.shutdown()
-    server.server_close()
+    """Training blocks answer 500 while the server's `blocks_fail` is set; the rest is served."""
+    holder = []
+    with site_failing(lambda path: holder[0].blocks_fail and "/static/data/mnist/train-" in path, 500) as server:
+        server.blocks_fail = True
+        holder.append(server)
+        yield server
 
 
 def test_a_failure_in_the_worker_is_shown_and_reset_recovers(chromium, flaky_site):
@@ -180,7 +170,7 @@ def test_a_failure_in_the_worker_is_shown_and_reset_recovers(chromium, flaky_sit
     assert "Reset" in page.errors_text()
     assert int(page.text("#cache-failures")) > 0
     assert train_status(page)["state"] == "failed"
-    FlakyBlocks.failing = False
+    flaky_site.blocks_fail = False
     page.driver.find_element(By.ID, "train-reset").click()
     page.wait_for("document.getElementById('train-status').dataset.state === 'idle'", what="the reset")
     page.driver.find_element(By.ID, "train-start").click()
@@ -189,17 +179,8 @@ def test_a_failure_in_the_worker_is_shown_and_reset_recovers(chromium, flaky_sit
     assert page.unexpected_console_errors() == []
 
 
-class NoManifest(serve.SiteHandler):
-    def send_head(self):
-        if self.path.endswith("/mnist/manifest.json"):
-            self.send_error(404)
-            return None
-        return super().send_head()
-
-
 def test_missing_training_data_is_explained_and_drawing_still_works(chromium):
-    server = serve.start_in_thread(ROOT, handler=NoManifest)
-    try:
+    with site_failing(lambda path: path.endswith("/mnist/manifest.json")) as server:
         page = Page(chromium, server.url)
         page.expect_console(r"manifest\.json - Failed to load resource: .* 404")
         page.open("#digits")
@@ -209,6 +190,3 @@ def test_missing_training_data_is_explained_and_drawing_still_works(chromium):
         draw(page, [[(14, 4), (14.5, 14), (14, 24)]])
         page.wait_for("document.getElementById('prediction').dataset.digit !== ''", what="a prediction")
         assert page.unexpected_console_errors() == []
-    finally:
-        server.shutdown()
-        server.server_close()

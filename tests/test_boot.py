@@ -3,7 +3,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.support.browser import NUMPY_MISSING, Page
-from tools import serve, vendor
+from tests.support.failing_site import site_failing
+from tools import vendor
 
 pytestmark = pytest.mark.browser
 
@@ -37,22 +38,11 @@ def test_views_switch_by_link_and_by_url_hash(page):
     assert visible_views(page) == ["tictactoe"]
 
 
-class WheelHidingHandler(serve.SiteHandler):
-    """The site as it is on a machine where `make setup` found no numpy wheel."""
-
-    def send_head(self):
-        if self.path.endswith(".whl") and "numpy" in self.path:
-            self.send_error(404)
-            return None
-        return super().send_head()
-
-
 @pytest.fixture
 def site_without_numpy():
-    server = serve.start_in_thread(ROOT, handler=WheelHidingHandler)
-    yield server
-    server.shutdown()
-    server.server_close()
+    """The site as it is on a machine where `make setup` found no numpy wheel."""
+    with site_failing(lambda path: path.endswith(".whl") and "numpy" in path) as server:
+        yield server
 
 
 def test_missing_numpy_is_explained_and_the_shell_stays_usable(chromium, site_without_numpy):
