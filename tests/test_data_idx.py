@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models import blocks, idx
-from models.idx import IdxError
-from tools import make_data
+from models import blocks
+from devkit import idx
+from devkit.idx import IdxError
+from devkit import make_data
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion = pytest.mark.skipif(not (FASHION / "train-images-idx3-ubyte.gz").exists(),

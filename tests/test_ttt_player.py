@@ -6,7 +6,7 @@ import pytest
 
 from models import knowledge as K
 from models import tictactoe as ttt
-from models.train import train_tictactoe
+from devkit.train import train_tictactoe
 from models.ttt_player import Positions, TicTacToeLSTM, encode
 
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"

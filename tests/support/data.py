@@ -2,7 +2,7 @@
 import numpy as np
 
 from models import blocks
-from tools import make_data
+from devkit import make_data
 
 
 def build_embedded(out_dir):

