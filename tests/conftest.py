@@ -1,5 +1,4 @@
-"""Shared fixtures: the site served locally, one headless Chromium per session, a fresh page per test."""
-import shutil
+"""Shared fixtures: the site served locally, one browser per engine per session, a fresh page per test."""
 import sys
 from pathlib import Path
 
@@ -8,8 +7,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.browser import NUMPY_MISSING, Page, start_chromium  # noqa: E402
-from tools import serve, vendor  # noqa: E402
+from tests.support import engines, site  # noqa: E402
+from tests.support.browser import NUMPY_MISSING, Page  # noqa: E402
+from tools import vendor  # noqa: E402
 
 
 def numpy_wheel_reason():
@@ -29,36 +29,44 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "needs_numpy: a real-browser test that needs numpy inside Pyodide")
-    config.addinivalue_line("markers", "browser: a test that drives headless Chromium")
+    config.addinivalue_line("markers", "browser: a test that drives a real browser (every engine)")
 
 
 @pytest.fixture(scope="session")
 def site_server():
-    server = serve.start_in_thread(ROOT)
+    server = site.start(ROOT)
     yield server
     server.shutdown()
     server.server_close()
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    driver = start_chromium()
+@pytest.fixture(scope="session", params=engines.ENGINES)
+def browser(request):
+    """One browser per engine for the whole session: every browser test runs in each
+    (`pytest -k firefox` selects one); an engine that is not installed skips with the reason."""
+    reason = engines.missing(request.param)
+    if reason:
+        pytest.skip(reason)
+    driver = engines.start(request.param)
     yield driver
     driver.quit()
-    shutil.rmtree(driver.profile_dir, ignore_errors=True)
 
 
-@pytest.fixture
-def page(chromium, site_server):
-    """A page on the local site; the test fails on console errors it did not declare."""
-    chromium.get("about:blank")
-    test_page = Page(chromium, site_server.url)
+def new_page(driver, url):
+    """A page on `url` in `driver`, its logs cleared, numpy's absence declared where it is absent."""
+    driver.get("about:blank")
+    test_page = Page(driver, url)
     if numpy_wheel_reason() is not None:      # the page explains it; tests without numpy go on
         for pattern in NUMPY_MISSING:
             test_page.expect_console(pattern)
-    test_page.drain_logs()
-    test_page.console.clear()
-    test_page.requests.clear()
+    test_page.clear_logs()
+    return test_page
+
+
+@pytest.fixture
+def page(browser, site_server):
+    """A page on the local site; the test fails on console errors it did not declare."""
+    test_page = new_page(browser, site_server.url)
     yield test_page
     unexpected = test_page.unexpected_console_errors()
     assert not unexpected, f"unexpected console errors: {unexpected}"

@@ -1,7 +1,5 @@
 """The whole page at phone size and by keyboard; screenshots of every view for people to look at."""
 import pytest
-from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
@@ -10,15 +8,14 @@ VIEWS = ("tictactoe", "digits", "text")
 
 @pytest.fixture
 def phone(page):
-    page.driver.set_window_size(360, 640)
-    yield page
-    page.driver.set_window_size(1280, 900)
+    page.viewport = (360, 640)
+    return page
 
 
 def test_every_view_fits_a_360_pixel_phone(phone):
     phone.open()
     for view in VIEWS:
-        phone.driver.find_element(By.ID, f"nav-{view}").click()
+        phone.click(f"#nav-{view}")
         phone.wait_for(f"document.getElementById('{view}').dataset.ready === 'true'", what=f"the {view} view")
         width = phone.js("return document.documentElement.clientWidth")
         overflow = phone.js("return [...document.querySelectorAll('#' + arguments[0] + ' *')]"
@@ -32,10 +29,10 @@ def test_views_and_controls_are_reachable_by_keyboard(page):
     page.open()
     reached = []
     for _ in range(40):   # keys go to whatever has focus, as a person's keyboard would
-        ActionChains(page.driver).send_keys(Keys.TAB).perform()
+        page.press(Keys.TAB)
         reached.append(page.js("return document.activeElement.id"))
     for control in ("nav-digits", "nav-text", "cell-0", "ttt-new", "ttt-first", "ttt-knowledge", "ttt-upload"):
         assert control in reached, f"Tab never reaches #{control}"
-    page.driver.find_element(By.ID, "nav-digits").send_keys(Keys.ENTER)
+    page.send_keys("#nav-digits", Keys.ENTER)
     assert page.js("return location.hash") == "#digits"
     page.screenshot("tictactoe-desktop")

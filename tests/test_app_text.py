@@ -1,6 +1,5 @@
 """Text in real Chromium: the shipped knowledge writes at once; the worker trains on the text."""
 import pytest
-from selenium.webdriver.common.by import By
 
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
 
@@ -9,7 +8,7 @@ def write(page):
     """Click Write and return the new text (writing is asynchronous: it may run in the worker)."""
     before = page.text("#text-output")
     page.js("window.textBefore = arguments[0]", before)
-    page.driver.find_element(By.ID, "text-sample").click()
+    page.click("#text-sample")
     page.wait_for("document.getElementById('text-output').textContent !== window.textBefore", what="new text")
     return page.text("#text-output")
 
@@ -24,10 +23,10 @@ def test_the_shipped_knowledge_writes_and_training_runs_in_the_worker(page, tmp_
     assert page.text("#text-temperature-value") == "0.30"
     assert write(page) != first
     page.wait_for("!document.getElementById('text-train').disabled", what="the trainer worker")
-    page.driver.find_element(By.ID, "text-train").click()
+    page.click("#text-train")
     page.wait_for("+document.getElementById('text-status').dataset.iteration >= 3", what="text training steps")
     assert len(write(page)) > 100          # written by the model in training, in the worker
-    page.driver.find_element(By.ID, "text-train").click()
+    page.click("#text-train")
     page.wait_for("document.getElementById('text-status').dataset.state === 'paused'", what="the pause")
     assert float(page.js("return document.getElementById('text-status').dataset.loss")) > 0
     assert "nats/char" in page.text("#text-status")
@@ -36,7 +35,7 @@ def test_the_shipped_knowledge_writes_and_training_runs_in_the_worker(page, tmp_
     # An upload that is not text is refused in plain words; the model keeps writing.
     bad = tmp_path / "picture.txt"
     bad.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40)
-    page.driver.find_element(By.ID, "text-upload").send_keys(str(bad))
+    page.upload("#text-upload", bad)
     page.wait_for("document.getElementById('errors').textContent.includes('picture.txt')", what="the error")
     assert "not UTF-8 text" in page.errors_text()
     assert len(write(page)) > 100
@@ -48,11 +47,11 @@ def test_an_uploaded_text_with_a_new_alphabet_trains_a_new_model(page, tmp_path)
     words = ["αβγ", "δεζ", "ηθι", "κλμ", "νξο"]
     own = tmp_path / "greek.txt"
     own.write_text(" ".join(words[(i * 7) % 5] for i in range(3000)), encoding="utf-8")
-    page.driver.find_element(By.ID, "text-upload").send_keys(str(own))
+    page.upload("#text-upload", own)
     page.wait_for("document.getElementById('text-status').textContent.includes('greek.txt')", what="the upload")
-    page.driver.find_element(By.ID, "text-train").click()
+    page.click("#text-train")
     page.wait_for("+document.getElementById('text-status').dataset.iteration >= 5", what="training on it")
-    page.driver.find_element(By.ID, "text-train").click()
+    page.click("#text-train")
     page.wait_for("document.getElementById('text-train').textContent === 'Train'", what="the pause")
     page.js("document.getElementById('text-prefix').value = ''")
     output = write(page)

@@ -1,8 +1,6 @@
 """Tic-tac-toe in real Chromium: the visitor plays, the LSTM answers optimally, files are checked."""
 import pytest
-from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select
 
 from models import tictactoe as rules
 from tests.conftest import ROOT
@@ -15,7 +13,7 @@ def board(page):
 
 
 def click_cell(page, cell):
-    page.driver.find_element(By.ID, f"cell-{cell}").click()
+    page.click(f"#cell-{cell}")
 
 
 def open_game(page):
@@ -68,14 +66,14 @@ def test_occupied_cells_are_ignored_and_new_game_needs_no_reload(page):
     page.js("document.getElementById(arguments[0]).disabled = false", f"cell-{taken[0]}")  # force a click through
     click_cell(page, taken[0])
     assert board(page) == after_first
-    page.driver.find_element(By.ID, "ttt-new").click()
+    page.click("#ttt-new")
     assert board(page) == [""] * 9
     assert page.js("return window.sameDocument") is True
 
 
 def test_falken_can_open_and_then_never_loses(page):
     open_game(page)
-    Select(page.driver.find_element(By.ID, "ttt-first")).select_by_value("ai")
+    page.select("#ttt-first", "ai")
     page.wait_for("[...document.querySelectorAll('.cell')].filter(c => c.textContent).length === 1",
                   what="Falken's opening move")
     opening = [i for i, mark in enumerate(board(page)) if mark]
@@ -86,22 +84,21 @@ def test_falken_can_open_and_then_never_loses(page):
 
 def test_keyboard_alone_can_play(page):
     open_game(page)
-    page.driver.find_element(By.ID, "cell-0").send_keys(Keys.TAB)   # focus moves along the board
+    page.send_keys("#cell-0", Keys.TAB)   # focus moves along the board
     active = page.js("return document.activeElement.id")
-    page.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    page.active_element_keys(Keys.ENTER)
     assert board(page)[int(active.split("-")[1])] == "X"
 
 
 def test_difficulty_levels_load_and_say_how_good_they_are(page):
     open_game(page)
-    select = Select(page.driver.find_element(By.ID, "ttt-knowledge"))
-    levels = [option.get_attribute("value") for option in select.options]
+    levels = page.options("#ttt-knowledge")
     for value in levels:
         assert (ROOT / value).exists(), f"{value} is offered but not shipped"
     assert sorted(levels) == sorted(str(p.relative_to(ROOT)) for p in (ROOT / "knowledge").glob("tictactoe*.npz"))
     for value in levels:
-        select.select_by_value(value)
-        label = select.first_selected_option.text
+        page.select("#ttt-knowledge", value)
+        label = page.selected_text("#ttt-knowledge")
         page.wait_for(f"document.getElementById('ttt-knowledge-info').textContent.includes({label!r})",
                       what=f"level {label}")
         assert "optimal move in" in page.text("#ttt-knowledge-info")
@@ -118,7 +115,7 @@ def test_a_bad_upload_is_explained_and_the_current_player_keeps_playing(page, tm
     open_game(page)
     path = tmp_path / name
     path.write_bytes(content)
-    page.driver.find_element(By.ID, "ttt-upload").send_keys(str(path))
+    page.upload("#ttt-upload", path)
     page.wait_for("document.getElementById('errors').textContent.length > 0", what="the upload error")
     message = page.errors_text()
     assert name in message and complaint in message and "keeps playing" in message
@@ -130,10 +127,10 @@ def test_the_visitors_own_knowledge_file_plays(page, tmp_path):
     open_game(page)
     path = tmp_path / "mine.npz"
     path.write_bytes((ROOT / "knowledge/tictactoe-easy.npz").read_bytes())
-    page.driver.find_element(By.ID, "ttt-upload").send_keys(str(path))
+    page.upload("#ttt-upload", path)
     page.wait_for("document.getElementById('ttt-knowledge-info').textContent.includes('mine.npz')",
                   what="the uploaded player")
-    assert Select(page.driver.find_element(By.ID, "ttt-knowledge")).first_selected_option.text == "Yours: mine.npz"
+    assert page.selected_text("#ttt-knowledge") == "Yours: mine.npz"
     click_cell(page, 0)
     assert sum(bool(mark) for mark in board(page)) == 2
     page.screenshot("tictactoe")

@@ -2,8 +2,9 @@
 import pytest
 
 from tests.conftest import ROOT
-from tests.support.browser import NUMPY_MISSING, Page
-from tests.support.failing_site import site_failing
+from tests.conftest import new_page
+from tests.support.browser import NUMPY_MISSING
+from tests.support.site import site_failing
 from tools import vendor
 
 pytestmark = pytest.mark.browser
@@ -29,7 +30,7 @@ def test_page_boots_offline_and_the_worker_answers_with_numpy(page, site_server)
 def test_views_switch_by_link_and_by_url_hash(page):
     page.open("#digits", wait_ready=False)
     assert visible_views(page) == ["digits"]
-    page.driver.find_element("css selector", "#nav-text").click()
+    page.click("#nav-text")
     assert visible_views(page) == ["text"]
     assert page.js("return location.hash") == "#text"
     page.driver.back()
@@ -45,8 +46,8 @@ def site_without_numpy():
         yield server
 
 
-def test_missing_numpy_is_explained_and_the_shell_stays_usable(chromium, site_without_numpy):
-    page = Page(chromium, site_without_numpy.url)
+def test_missing_numpy_is_explained_and_the_shell_stays_usable(browser, site_without_numpy):
+    page = new_page(browser, site_without_numpy.url)
     for pattern in NUMPY_MISSING:
         page.expect_console(pattern)
     page.open("", wait_ready=False)
@@ -55,7 +56,7 @@ def test_missing_numpy_is_explained_and_the_shell_stays_usable(chromium, site_wi
     wheel = vendor.pyodide_lock()["packages"]["numpy"]["file_name"]
     assert "numpy could not be loaded" in message
     assert wheel in message and "HTTP 404" in message and "make setup" in message
-    page.driver.find_element("css selector", "#nav-digits").click()
+    page.click("#nav-digits")
     assert visible_views(page) == ["digits"]
     assert page.unexpected_console_errors() == []
 
@@ -66,14 +67,14 @@ def test_a_first_visit_downloads_only_the_model_of_the_view_it_shows(page, site_
     page.open("#tictactoe")
     fetched = lambda: {path.rsplit("/", 1)[-1] for path in site_server.requests if "/knowledge/" in path}
     assert fetched() == {"tictactoe-hard.npz"}
-    page.driver.find_element("css selector", "#nav-digits").click()
+    page.click("#nav-digits")
     page.wait_for("document.getElementById('digits').dataset.ready === 'true'", what="the digits view")
     assert fetched() == {"tictactoe-hard.npz", "digits.npz"}
     assert "shipped knowledge" in page.text("#predictor-info")
 
 
 @pytest.mark.needs_numpy
-def test_the_make_run_server_serves_a_page_that_gets_ready(chromium):
+def test_the_make_run_server_serves_a_page_that_gets_ready(browser):
     import signal
     import subprocess
     import sys
@@ -81,7 +82,7 @@ def test_the_make_run_server_serves_a_page_that_gets_ready(chromium):
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         url = server.stdout.readline().split()[4]
-        page = Page(chromium, url)
+        page = new_page(browser, url)
         page.open()
         assert page.errors_text() == ""
         assert page.unexpected_console_errors() == []

@@ -1,29 +1,34 @@
-"""Headless Chromium driven by selenium, with the console and the network kept for assertions."""
-import json
+"""One test's view of a browser, the same in Chromium, Firefox and WebKit.
+
+Navigation, waits, input (clicks, keys, pointer strokes, uploads), downloads, and the checks
+every test gets: no console error it did not declare, no request off this machine.
+Chromium reports the console and the network through its WebDriver logs; Firefox and WebKit
+through the console probe (tests/support/probe.js, put first in every page the test site
+serves, and installed right after load on other servers) and the recording proxy.
+"""
+import base64
 import re
-import shutil
-import tempfile
 import time
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import quote, urlsplit
 
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
+from tests.support import proxy
+from tests.support.site import PROBE
 
-# The flags this machine's Chromium needs (DEVELOPERS.md); background networking off so the
-# browser itself never tries to reach the internet.
-CHROMIUM_FLAGS = (
-    "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-quic "
-    "--no-first-run --disable-background-networking --disable-component-update --disable-sync"
-).split()
-BOOT_TIMEOUT = 90  # seconds for Pyodide + numpy to boot on a loaded 2-core machine
-LOCAL_HOSTS = {"127.0.0.1"}
+BOOT_TIMEOUT = 120   # seconds for Pyodide + numpy to boot on a loaded 2-core machine (WebKit is slowest)
+LOCAL_HOSTS = {"127.0.0.1"} | proxy.ALIASES
+# Hosts an engine asks for itself, with no page open: Firefox ESR 153 keeps polling its remote
+# settings even with services.settings.server pointed away (seen on about:blank, ~1 a second).
+# The proxy refuses them like any other; they are only not the page's requests.
+ENGINE_OWN_HOSTS = {"firefox": {"firefox.settings.services.mozilla.com"}}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
-# What Chromium and PyScript print when the numpy wheel is missing: expected (and explained in
-# #errors by the page itself) on a machine where `make setup` found no wheel.
+# What the engines and PyScript print when the numpy wheel is missing: expected (and explained
+# in #errors by the page itself) on a machine where `make setup` found no wheel.
 NUMPY_MISSING = [
     r"numpy.*\.whl - Failed to load resource: .* 404",
-    r"error occurred while loading numpy|Failed to fetch|integrity.*numpy.*\.whl|integrity checks failed",
+    r"error occurred while loading numpy|Failed to fetch|NetworkError|Load failed|integrity.*numpy.*\.whl"
+    r"|integrity checks failed|numpy.*\.whl",
 ]
 
 # Console lines that are part of normal operation, not failures.
@@ -33,43 +38,35 @@ ALWAYS_EXPECTED = [
 ]
 
 
-def chromium_paths():
-    browser, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not browser or not driver:
-        raise RuntimeError("chromium/chromedriver are not installed: run `make setup` (it installs them with apt-get)")
-    return browser, driver
-
-
-def start_chromium(width=1280, height=900):
-    browser, driver = chromium_paths()
-    options = webdriver.ChromeOptions()
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="falken-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    options.add_argument(f"--window-size={width},{height}")
-    # Any host but this machine fails to resolve, so a stray request is an error in the console.
-    options.add_argument("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1")
-    options.binary_location = browser
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    chrome = webdriver.Chrome(options=options, service=Service(driver))
-    chrome.profile_dir = profile
-    return chrome
-
-
 class Page:
-    """One test's view of the shared browser: navigation, waits, console and network checks."""
+    """One test's view of a shared browser (from tests.support.engines.start)."""
 
     def __init__(self, driver, base_url):
         self.driver = driver
+        self.engine = driver.engine
         self.base_url = base_url
         self.expected_console = list(ALWAYS_EXPECTED)
         self.console = []
         self.requests = []
+        self.viewport = None      # (width, height): open the page in a frame of that size
 
+    # -- navigation and waiting ----------------------------------------------------------------
     def open(self, path="", wait_ready=True):
         self.drain_logs()
-        self.driver.get(self.base_url + path)
+        url = self.base_url + path
+        if self.viewport:
+            # Desktop Firefox and WebKit windows cannot be made phone-narrow (500 and 447 px at
+            # the least), so every engine gets the phone's viewport as a frame of that size.
+            width, height = self.viewport
+            self.driver.get("data:text/html," + quote(
+                f'<body style="margin:0"><iframe src="{url}" width="{width}" height="{height}" '
+                'style="border:0;display:block"></iframe></body>'))
+            self.driver.switch_to.frame(self.driver.find_element("css selector", "iframe"))
+            self.wait_for("document.readyState === 'complete'", what="the framed page")
+        else:
+            self.driver.get(url)
+        if not self.js("return !!window.__falkenProbe") and self.engine != "chromium":
+            self.js(PROBE.decode())     # a server that does not put the probe first (S3, make run)
         if wait_ready:
             self.wait_for("document.body.dataset.ready === 'true'", what="body[data-ready=true]",
                           give_up_if="document.body.dataset.ready === 'error'")
@@ -77,6 +74,9 @@ class Page:
 
     def js(self, script, *args):
         return self.driver.execute_script(script, *args)
+
+    def js_async(self, script, *args):
+        return self.driver.execute_async_script(script, *args)
 
     def wait_for(self, condition, timeout=BOOT_TIMEOUT, what=None, give_up_if="false"):
         """Poll a JS expression until truthy; fail with the page's errors if it never is."""
@@ -91,23 +91,88 @@ class Page:
         self.drain_logs()
         errors = self.js("const e = document.getElementById('errors'); return e ? e.innerText : ''")
         severe = [line for level, line in self.console if level == "SEVERE"]
-        raise AssertionError(f"timed out waiting for {what or condition}; #errors: {errors!r}; "
+        raise AssertionError(f"[{self.engine}] timed out waiting for {what or condition}; #errors: {errors!r}; "
                              f"console errors: {severe[-5:]}")
 
+    # -- input -----------------------------------------------------------------------------------
+    def find(self, selector):
+        return self.driver.find_element("css selector", selector)
+
+    def click(self, selector):
+        self.find(selector).click()
+
+    def send_keys(self, selector, keys):
+        self.find(selector).send_keys(keys)
+
+    def press(self, keys):
+        """Keys typed to whatever has focus, as a person's keyboard would."""
+        from tests.support import engines
+        engines.type_keys(self.driver, keys)
+
+    def active_element_keys(self, keys):
+        self.driver.switch_to.active_element.send_keys(keys)
+
+    def upload(self, selector, path):
+        self.find(selector).send_keys(str(path))
+
+    def select(self, selector, value):
+        """Choose an option of a <select> as a person would (the page hears `change`)."""
+        self.js("const s = document.querySelector(arguments[0]); s.value = arguments[1];"
+                "s.dispatchEvent(new Event('change', {bubbles: true}))", selector, value)
+
+    def selected_text(self, selector):
+        return self.js("const s = document.querySelector(arguments[0]); return s.options[s.selectedIndex].text",
+                       selector)
+
+    def options(self, selector):
+        return self.js("return [...document.querySelector(arguments[0]).options].map(o => o.value)", selector)
+
+    def draw(self, selector, strokes, units=28):
+        """Draw strokes given in grid units (0–units) with the mouse, as real pointer events."""
+        from tests.support import engines
+        element = self.find(selector)
+        size = self.js("return arguments[0].getBoundingClientRect().width", element)
+        offsets = [[(round(x * size / units - size / 2), round(y * size / units - size / 2)) for x, y in stroke]
+                   for stroke in strokes]
+        engines.pointer_strokes(self.driver, element, offsets)
+
+    def download(self, selector, timeout=30):
+        """The bytes and file name of the download the control at `selector` offers.
+        The page's download link is caught in the page (the same in every engine) and its
+        object URL read back, instead of going through each engine's download manager."""
+        self.js("window.__downloads = [];"
+                "if (!HTMLAnchorElement.prototype.__falkenClick) {"
+                "  const click = HTMLAnchorElement.prototype.click;"
+                "  HTMLAnchorElement.prototype.__falkenClick = click;"
+                "  HTMLAnchorElement.prototype.click = function () {"
+                "    if (this.download && window.__downloads) window.__downloads.push([this.download, this.href]);"
+                "    else click.call(this); };"
+                "}")
+        self.click(selector)
+        self.wait_for("window.__downloads.length > 0", timeout=timeout, what="the download")
+        name, data = self.js_async(
+            "const done = arguments[arguments.length - 1]; const [name, href] = window.__downloads[0];"
+            "fetch(href).then(r => r.arrayBuffer()).then(b => { let s = ''; const a = new Uint8Array(b);"
+            "for (let i = 0; i < a.length; i += 32768) s += String.fromCharCode(...a.subarray(i, i + 32768));"
+            "done([name, btoa(s)]); });")
+        return name, base64.b64decode(data)
+
+    # -- what the page said and asked for ----------------------------------------------------------
     def expect_console(self, pattern):
-        """Declare a SEVERE console line this test provokes on purpose."""
+        """Declare a console error this test provokes on purpose."""
         self.expected_console.append(pattern)
 
     def drain_logs(self):
-        try:
-            for entry in self.driver.get_log("browser"):
-                self.console.append((entry["level"], entry["message"]))
-            for entry in self.driver.get_log("performance"):
-                message = json.loads(entry["message"])["message"]
-                if message["method"] == "Network.requestWillBeSent":
-                    self.requests.append(message["params"]["request"]["url"])
-        except WebDriverException:
-            pass
+        from tests.support import engines
+        console, requests = engines.drain(self.driver)
+        self.console.extend(console)
+        self.requests.extend(requests)
+
+    def clear_logs(self):
+        self.drain_logs()
+        self.console.clear()
+        self.requests.clear()
+        self.driver.proxy.seen.clear()
 
     def unexpected_console_errors(self):
         self.drain_logs()
@@ -118,11 +183,11 @@ class Page:
         """Every request the page or its workers made to a host other than this machine."""
         self.drain_logs()
         foreign = []
-        for url in self.requests:
+        for url in self.requests + list(self.driver.proxy.seen):
             parts = urlsplit(url)
             if parts.scheme in ("blob", "data", "about", "chrome-extension"):
                 continue
-            if parts.hostname not in LOCAL_HOSTS:
+            if parts.hostname not in LOCAL_HOSTS | ENGINE_OWN_HOSTS.get(self.engine, set()):
                 foreign.append(url)
         return foreign
 
@@ -133,7 +198,6 @@ class Page:
         return self.text("#errors") or ""
 
     def screenshot(self, name):
-        from pathlib import Path
-        folder = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+        folder = SCREENSHOTS / self.engine
         folder.mkdir(parents=True, exist_ok=True)
         self.driver.save_screenshot(str(folder / f"{name}.png"))

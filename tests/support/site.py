@@ -1,0 +1,65 @@
+"""The real site served locally for the browser tests, optionally with chosen paths failing.
+
+Every HTML page gets the console probe (probe.js) as its first script, so that Firefox and
+WebKit, whose WebDriver keeps no console log, report errors the way Chromium's log does.
+"""
+import contextlib
+import io
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tools import serve
+
+PROBE_PATH = "/__falken_probe__.js"
+PROBE = (Path(__file__).parent / "probe.js").read_bytes()
+
+
+class TestSiteHandler(serve.SiteHandler):
+    """The site as `make run` serves it, plus the probe; `server.fault(path)` may answer
+    None (serve it), an HTTP status (fail with it) or bytes (serve these instead)."""
+
+    def send_head(self):
+        path = urlsplit(self.path).path
+        if path == PROBE_PATH:
+            return self.send_body(PROBE, "text/javascript")
+        fault = self.server.fault(path) if self.server.fault else None
+        if isinstance(fault, int):
+            self.send_error(fault)
+            return None
+        if isinstance(fault, bytes):
+            return self.send_body(fault, self.guess_type(path))
+        if path.endswith("/") or path.endswith(".html"):
+            file = Path(self.translate_path(path)) / ("index.html" if path.endswith("/") else "")
+            if file.is_file():
+                html = file.read_bytes().replace(b"<head>", f'<head><script src="{PROBE_PATH}"></script>'.encode(), 1)
+                return self.send_body(html, "text/html; charset=utf-8")
+        return super().send_head()
+
+    def send_body(self, body, content_type):
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+def start(root, fault=None):
+    server = serve.start_in_thread(root, handler=TestSiteHandler)
+    server.fault = fault
+    return server
+
+
+@contextlib.contextmanager
+def site_failing(fault, status=404):
+    """Serve the site; `fault(path)` returning True fails that path with `status`, an int
+    fails it with that status, bytes are served in its place."""
+    def answer(path):
+        result = fault(path)
+        return status if result is True else (result or None)
+
+    server = start(serve.ROOT, answer)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
