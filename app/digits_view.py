@@ -9,7 +9,7 @@ from pyscript.ffi import create_proxy
 from app.charts import LineChart
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
-from app.files import knowledge_from_url, knowledge_upload, offer_download
+from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
 from models import knowledge
 from models.mlp import MLP
 from models.preprocess import drawing_to_mnist, is_empty
@@ -53,8 +53,15 @@ class DigitsView:
         listen(window, "resize", lambda event: (self.loss_chart.fit(), self.acc_chart.fit()), "Resizing charts")
 
     async def boot(self):
-        self.use(await knowledge_from_url(SHIPPED, KIND), "the shipped knowledge")
-        enable("weights-download")
+        try:
+            model = await knowledge_from_url(SHIPPED, KIND)
+        except FileProblem as problem:
+            # Drawing, training and uploads do not need the shipped model.
+            show_error(f"The shipped digits model could not be loaded: {problem}. Drawing works, and "
+                       "predictions start as soon as you train (Start) or upload weights.")
+            by_id("predictor-info").textContent = "No model yet: train one or upload weights."
+            return
+        self.use(model, "the shipped knowledge")
 
     async def connect(self, trainer, inbox):
         """The worker is up: give it the data's address and open the training controls."""
@@ -146,6 +153,7 @@ class DigitsView:
     # -- the predictor's knowledge ----------------------------------------------------------------
     def use(self, model, source):
         self.predictor, self.predictor_source = model, source
+        enable("weights-download")
         accuracy = model.metrics.get("test_accuracy")
         detail = f" (held-out accuracy {accuracy:.1%})" if accuracy is not None else ""
         by_id("predictor-info").textContent = f"Predicting with {source}{detail}."

@@ -9,6 +9,7 @@ from app.errors import show_error
 from app.runtime import import_numpy
 
 body = document.body
+WORKER_START_S = 180   # a worker's Pyodide + numpy boot; WebKit on a busy 2-core machine takes ~30 s
 
 
 async def boot():
@@ -40,8 +41,16 @@ async def boot():
 
     # The worker starts only now, so its own Pyodide does not compete with the page's for the CPU
     # while the page loads.
-    trainer = await create_named_worker("./app/trainer.py", "trainer", config="./pyscript.toml")
-    reply = json.loads(await trainer.ping())
+    try:
+        trainer = await asyncio.wait_for(
+            create_named_worker("./app/trainer.py", "trainer", config="./pyscript.toml"), WORKER_START_S)
+        reply = json.loads(await asyncio.wait_for(trainer.ping(), WORKER_START_S))
+    except Exception as error:
+        body.dataset.worker = "failed"
+        why = "it did not answer in time" if isinstance(error, asyncio.TimeoutError) else str(error)
+        show_error(f"The trainer could not start ({why}), so training is unavailable. The game, drawing "
+                   "and prediction, and writing with the shipped models still work.")
+        return
     body.dataset.worker = "ready" if reply["numpy"] else "no-numpy"
     body.dataset.workerNumpy = reply["numpy"] or ""
     # Functions set on the worker script's xworker.sync are the ones the worker can call back.
@@ -55,7 +64,8 @@ async def start_view(step, view):
     try:
         await step()
     except Exception as error:
-        show_error(f"{type(view).__name__.removesuffix('View')} could not start: {error}")
+        show_error(f"{type(view).__name__.removesuffix('View')} could not start: {error}. "
+                   "The other views still work.")
 
 
 try:

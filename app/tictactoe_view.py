@@ -26,8 +26,16 @@ class TicTacToeView:
         listen("ttt-upload", "change", self.upload_knowledge, "Loading your knowledge file")
 
     async def boot(self):
-        self.use(await knowledge_from_url(self.select.value, KIND), self.select.selectedOptions.item(0).text)
         enable("ttt-new")
+        try:
+            model = await knowledge_from_url(self.select.value, KIND)
+        except FileProblem as problem:
+            # The other levels, an upload and the rest of the page still work.
+            show_error(f"{problem}. Choose another level or upload a knowledge file to play.")
+            by_id("ttt-status").textContent = "Choose a level or upload a knowledge file to play."
+            by_id("ttt-knowledge-info").textContent = "No level loaded."
+            return
+        self.use(model, self.select.selectedOptions.item(0).text)
         self.new_game()
 
     # -- knowledge -----------------------------------------------------------------------
@@ -69,7 +77,7 @@ class TicTacToeView:
     def new_game(self):
         self.moves = []
         self.falken_plays = rules.X if by_id("ttt-first").value == "ai" else rules.O
-        if self.falken_plays == rules.X:
+        if self.falken_plays == rules.X and self.player is not None:
             self.moves.append(self.player.choose([]))
         self.render()
 
