@@ -8,7 +8,7 @@ DATA   := static/data/mnist/manifest.json
 .PHONY: setup run test vendor data site deploy bench clean
 
 setup: $(VENV)/.installed vendor
-	@tools/ensure_chromium.sh
+	@tools/ensure_browsers.sh
 
 $(VENV)/.installed: requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "setup: Python 3.11+ is needed")'
