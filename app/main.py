@@ -2,13 +2,14 @@
 import asyncio
 import json
 
-from pyscript import create_named_worker, document, window
+from pyscript import create_named_worker, document, fetch, window
 
 from app.dom import listen
 from app.errors import show_error
 from app.runtime import import_numpy
 
 body = document.body
+WORKER_SCRIPT = "./app/trainer.py"
 WORKER_START_S = 180   # a worker's Pyodide + numpy boot; WebKit on a busy 2-core machine takes ~30 s
 
 
@@ -42,8 +43,12 @@ async def boot():
     # The worker starts only now, so its own Pyodide does not compete with the page's for the CPU
     # while the page loads.
     try:
+        # A missing worker script would only show as a worker that never answers: ask first.
+        script = await fetch(WORKER_SCRIPT, method="HEAD")
+        if not script.ok:
+            raise RuntimeError(f"{WORKER_SCRIPT.lstrip('./')} could not be loaded: the server answered HTTP {script.status}")
         trainer = await asyncio.wait_for(
-            create_named_worker("./app/trainer.py", "trainer", config="./pyscript.toml"), WORKER_START_S)
+            create_named_worker(WORKER_SCRIPT, "trainer", config="./pyscript.toml"), WORKER_START_S)
         reply = json.loads(await asyncio.wait_for(trainer.ping(), WORKER_START_S))
     except Exception as error:
         body.dataset.worker = "failed"

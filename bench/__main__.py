@@ -58,7 +58,8 @@ def compare_path(value, out):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (at least 5 for the table)")
-    parser.add_argument("--part", choices=["all", "native", "browser"], default="all")
+    parser.add_argument("--part", choices=["all", "native", "browser", "engines"], default="all")
+    parser.add_argument("--engine-runs", type=int, default=3, help="runs per engine in the side-by-side part")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one native timed run")
     parser.add_argument("--train-window", type=float, default=10.0, help="seconds measured per batch size")
     parser.add_argument("--compare", help="an earlier results.json, or the label of an earlier run: adds a Before column")
@@ -120,6 +121,22 @@ def main(argv=None):
         log(part.get("skipped", "browser: done"))
     else:
         carry("browser")
+
+    if args.part in ("all", "engines"):
+        log("engines: Chromium, Firefox, WebKit side by side …")
+        from bench import engines
+        try:
+            part = engines.run(args.engine_runs, train_window=args.train_window, log=log)
+        except Exception as error:
+            traceback.print_exc()
+            part = {"skipped": f"engines part failed: {type(error).__name__}: {str(error).splitlines()[0]}"}
+            failed.append("engines")
+        results["parts"]["engines"] = {k: v for k, v in part.items() if k not in ("figures", "meta")}
+        results["parts"]["engines"]["notes"] = part.get("meta", {}).get("notes", [])
+        results["figures"] += part.get("figures", [])
+        log(part.get("skipped", "engines: done"))
+    else:
+        carry("engines")
 
     results["seconds"] = round(time.monotonic() - started, 1)
     before = report.index(report.load(compare_path(args.compare, args.out))) if args.compare else None

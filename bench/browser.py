@@ -10,7 +10,6 @@ inside Pyodide on bench/page.html (matmul GFLOP/s on the step's shapes).
 """
 import json
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -110,15 +109,14 @@ def site_encodings():
 
 # -- the browser ----------------------------------------------------------------------------
 def new_browser():
-    from tests.support.browser import start_chromium
-    driver = start_chromium()
+    from tests.support import engines
+    driver = engines.start("chromium")
     driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": PROBE})
     return driver
 
 
 def quit_browser(driver):
     driver.quit()
-    shutil.rmtree(driver.profile_dir, ignore_errors=True)
 
 
 def wait_for(driver, condition, timeout=120, poll=0.05):
@@ -255,7 +253,8 @@ def train_run(driver, warmup, window):
     out["stalls_before_warm"] = next((e[2] for e in log if e[0] >= first_window), 0)
     time.sleep(0.5)
     out["js_heap_mb"] = js("return performance.memory ? performance.memory.usedJSHeapSize / 1e6 : null")
-    out["renderer_rss_mb"] = renderer_rss_mb(driver)
+    # Renderer processes are Chromium's; other engines' memory is not measured here.
+    out["renderer_rss_mb"] = renderer_rss_mb(driver) if getattr(driver, "engine", "chromium") == "chromium" else None
     return out
 
 

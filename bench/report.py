@@ -5,7 +5,24 @@ import platform
 from pathlib import Path
 
 GROUPS = [("native", "Native: CPython numpy vs PyTorch CPU, 1 BLAS thread each, same run"),
-          ("browser", "Browser: headless Chromium, the page served like S3 (gzip as build/site-files.json says)")]
+          ("browser", "Browser: headless Chromium, the page served like S3 (gzip as build/site-files.json says)"),
+          ("engines", "Engines side by side: Chromium, Firefox ESR, WebKitGTK (the same page and steps in each)")]
+
+
+def engines_table(figures):
+    """Rows: what was measured; columns: the engines (median, min–max)."""
+    engines = list(dict.fromkeys(f["id"].split(".")[1] for f in figures))
+    rows = list(dict.fromkeys((f["id"].split(".", 2)[2], f["label"].split(": ", 1)[1], f["unit"]) for f in figures))
+    by_id = {f["id"]: f for f in figures}
+    out = ["| Figure | Unit | " + " | ".join(engines) + " |", "|---|---|" + "---:|" * len(engines)]
+    for key, label, unit in rows:
+        cells = []
+        for engine in engines:
+            f = by_id.get(f"engines.{engine}.{key}")
+            cells.append("–" if f is None or f["median"] is None
+                         else f"{fmt(f['median'])} ({fmt(f['min'])}–{fmt(f['max'])})")
+        out.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
+    return out
 
 
 def fmt(value):
@@ -104,7 +121,7 @@ def render(results, before=None):
             out += [f"Skipped: {part['skipped']}", ""]
             continue
         figures = [f for f in results["figures"] if f["group"] == group]
-        out += table(figures, before) + [""]
+        out += (engines_table(figures) if group == "engines" else table(figures, before)) + [""]
         notes = [f"- {f['label']}: {f['note']}" for f in figures if f.get("note")]
         notes += [f"- {n}" for n in part.get("notes", [])]
         if notes:

@@ -7,9 +7,9 @@ import re
 import urllib.request
 
 import pytest
-from selenium.webdriver.common.by import By
 
-from tests.support.browser import Page
+from tests.conftest import new_page
+from tests.support.proxy import ALIASES
 from tests.support.s3_server import S3Server
 from tools import deploy, site
 from tools.site import ROOT
@@ -164,32 +164,41 @@ def test_deploy_without_a_bucket_or_site_says_what_to_do(monkeypatch, tmp_path):
         deploy.load_site()
 
 
+S3_ALIAS = sorted(ALIASES)[0]
 BLOCK_GET = re.compile(rf'"GET /{BUCKET}/static/data/mnist/(train-\d+-[0-9a-f]{{8}}\.npz) HTTP')
 
 
 @pytest.mark.browser
 @pytest.mark.needs_numpy
-def test_the_deployed_site_boots_from_s3_and_the_worker_trains_from_its_blocks(
-        chromium, s3, deployed, caplog):
+def test_the_deployed_site_boots_from_s3_without_a_secure_context_and_every_view_works(
+        browser, s3, deployed, caplog):
+    """S3 website endpoints serve plain HTTP under a real host name: no secure context (no
+    service worker, no crypto.randomUUID, no SharedArrayBuffer). The page is opened the same way:
+    through a name that is not localhost, mapped to 127.0.0.1 (tests.support.proxy.ALIASES)."""
     caplog.set_level(logging.INFO, logger="werkzeug")  # moto's request log: what S3 served
-    chromium.get("about:blank")
-    page = Page(chromium, f"{s3.url}/{BUCKET}/")
-    page.drain_logs()  # forget what earlier pages did
-    page.console.clear()
-    page.requests.clear()
+    page = new_page(browser, f"http://{S3_ALIAS}:{s3.port}/{BUCKET}/")
     assert (ROOT / "knowledge" / "digits.npz").exists(), \
         "knowledge/digits.npz (shipped digits model) is missing: the Digits view cannot start"
-    page.open("index.html#digits")  # waits for body[data-ready="true"]
+    page.open("index.html")  # waits for body[data-ready="true"]
+    assert page.js("return [isSecureContext, location.hostname]") == [False, S3_ALIAS]
+    page.click("#cell-4")
+    assert page.js("return [...document.querySelectorAll('.cell')].filter(c => c.textContent).length") == 2
+    page.click("#nav-digits")
     page.wait_for("!document.getElementById('train-start').disabled", what="the trainer")
-    page.driver.find_element(By.ID, "train-start").click()
+    page.draw("#grid", [[(14, 4), (14.5, 14), (14, 24)]])
+    page.wait_for("document.getElementById('prediction').dataset.digit === '1'", what="a prediction")
+    page.click("#train-start")
     page.wait_for("+document.getElementById('train-status').dataset.iteration >= 20", what="20 steps")
-    page.driver.find_element(By.ID, "train-pause").click()
+    page.click("#train-pause")
     status = page.js("return {...document.getElementById('train-status').dataset}")
     served = {m.group(1) for r in caplog.records if (m := BLOCK_GET.search(r.getMessage()))}
     manifest = json.loads((ROOT / "static/data/mnist/manifest.json").read_text())
     train_files = {b["file"] for b in manifest["blocks"] if b["split"] == "train"}
     assert served and served <= train_files, served  # the worker fetched blocks from S3
     assert int(status["cacheBlocks"]) > 0, status
+    page.click("#nav-text")
+    page.wait_for("document.getElementById('text-output').textContent.length > 50", what="written text")
+    assert page.errors_text() == ""
     assert not page.foreign_requests()
     unexpected = page.unexpected_console_errors()
     assert not unexpected, unexpected

@@ -15,13 +15,13 @@ PROBE = (Path(__file__).parent / "probe.js").read_bytes()
 
 
 class TestSiteHandler(serve.SiteHandler):
-    """The site as `make run` serves it, plus the probe; `server.fault(path)` may answer
+    """The site as `make run` serves it, plus the head scripts; `server.fault(path)` may answer
     None (serve it), an HTTP status (fail with it) or bytes (serve these instead)."""
 
     def send_head(self):
         path = urlsplit(self.path).path
-        if path == PROBE_PATH:
-            return self.send_body(PROBE, "text/javascript")
+        if path in self.server.head_scripts:
+            return self.send_body(self.server.head_scripts[path], "text/javascript")
         fault = self.server.fault(path) if self.server.fault else None
         if isinstance(fault, int):
             self.send_error(fault)
@@ -31,7 +31,8 @@ class TestSiteHandler(serve.SiteHandler):
         if path.endswith("/") or path.endswith(".html"):
             file = Path(self.translate_path(path)) / ("index.html" if path.endswith("/") else "")
             if file.is_file():
-                html = file.read_bytes().replace(b"<head>", f'<head><script src="{PROBE_PATH}"></script>'.encode(), 1)
+                tags = "".join(f'<script src="{src}"></script>' for src in self.server.head_scripts)
+                html = file.read_bytes().replace(b"<head>", f"<head>{tags}".encode(), 1)
                 return self.send_body(html, "text/html; charset=utf-8")
         return super().send_head()
 
@@ -43,9 +44,12 @@ class TestSiteHandler(serve.SiteHandler):
         return io.BytesIO(body)
 
 
-def start(root, fault=None):
+def start(root, fault=None, head_scripts=None):
+    """The site on a free port; `head_scripts` ({path: source}) run first in every page
+    (default: the console probe)."""
     server = serve.start_in_thread(root, handler=TestSiteHandler)
     server.fault = fault
+    server.head_scripts = {PROBE_PATH: PROBE} if head_scripts is None else head_scripts
     return server
 
 
