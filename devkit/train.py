@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from devkit import provenance
 from models import knowledge
 from models.optim import Adam
 
@@ -110,7 +111,7 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
     bar.close()
     model.metrics = {"test_accuracy": model.evaluate(x_test, yt), "test_count": len(yt),
                      "train_count": len(yi), "epochs": epochs, "batch": batch,
-                     "params": int(model.n_params()), "data": data_dir}
+                     "params": int(model.n_params()), "data": provenance.identity(data_dir)}
     return model
 
 
