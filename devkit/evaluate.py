@@ -2,6 +2,7 @@
 
     python -m devkit.evaluate knowledge/tictactoe.npz
     python -m devkit.evaluate knowledge/digits.npz [--data static/data/mnist]
+    python -m devkit.evaluate knowledge/digits-cnn.npz [--data static/data/mnist]
     python -m devkit.evaluate knowledge/text.npz [--text static/data/text/hamlet.txt]
 
 Tic-tac-toe: optimal-move rate over every reachable history and a full game-tree play-out
@@ -52,7 +53,7 @@ def evaluate(model, **kw):
     kind = model.KIND
     if kind == "tictactoe-lstm":
         return evaluate_tictactoe(model)
-    if kind == "mnist-mlp":
+    if kind in ("mnist-mlp", "mnist-cnn"):
         return evaluate_digits(model, kw.get("data", "static/data/mnist"))
     return evaluate_text(model, kw.get("text", "static/data/text/hamlet.txt"))
 
