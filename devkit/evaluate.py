@@ -2,6 +2,7 @@
 
     python -m devkit.evaluate knowledge/tictactoe.npz
     python -m devkit.evaluate knowledge/digits.npz [--data static/data/mnist]
+    python -m devkit.evaluate knowledge/digits-cnn.npz [--data static/data/mnist]
     python -m devkit.evaluate knowledge/text.npz [--text static/data/text/hamlet.txt]
 
 Tic-tac-toe: optimal-move rate over every reachable history and a full game-tree play-out
@@ -57,7 +58,7 @@ def evaluate(model, **kw):
     kind = model.KIND
     if kind == "tictactoe-lstm":
         return evaluate_tictactoe(model)
-    if kind == "mnist-mlp":
+    if kind in ("mnist-mlp", "mnist-cnn"):
         data = provenance.choose(model.metrics, kw.get("data"))
         return dict(evaluate_digits(model, data["folder"]), data=data)
     return evaluate_text(model, kw.get("text", "static/data/text/hamlet.txt"))
