@@ -8,6 +8,7 @@ turns the model into graph nodes + weights; adding a kind is one more such funct
 
 What each graph takes and gives (N = batch, T = sequence length):
   mnist-mlp       x float (N, 784) in [0, 1]                 -> probabilities (N, 10)
+  mnist-cnn       x float (N, 784) in [0, 1]                 -> probabilities (N, 10)
   tictactoe-lstm  x float (T, N, 19) one-hot moves (models.ttt_player.encode), legal bool (N, 9)
                                                              -> probabilities (N, 9), 0 on taken cells
   char-rnn        ids int64 (T, N) (the vocabulary is in the metadata), h0 float (1, N, H)
@@ -52,6 +53,33 @@ def mlp_graph(model):
     inputs = [_input("x", TensorProto.FLOAT, ["N", 784])]
     outputs = [_input("probabilities", TensorProto.FLOAT, ["N", 10])]
     return nodes, inputs, outputs, _weights(W1=p["W1"], b1=p["b1"], W2=p["W2"], b2=p["b2"])
+
+
+def cnn_graph(model):
+    """models/cnn.py: (conv 5x5 -> 2x2 max-pool -> ReLU) twice, dense to 10, softmax.
+    Falken works in NHWC with (kh, kw, c_in, c_out) kernels and flattens (h, w, c); ONNX's
+    Conv is NCHW with (c_out, c_in, kh, kw): both are cross-correlations, so the kernels only
+    change axes, and the image goes NHWC -> NCHW in and back before the flatten."""
+    p = model.params
+    nodes = [helper.make_node("Reshape", ["x", "nhwc_shape"], ["nhwc"]),
+             helper.make_node("Transpose", ["nhwc"], ["nchw"], perm=[0, 3, 1, 2])]
+    feed = "nchw"
+    for layer in ("1", "2"):
+        nodes += [helper.make_node("Conv", [feed, "K" + layer, "b" + layer], ["z" + layer]),
+                  helper.make_node("MaxPool", ["z" + layer], ["m" + layer],
+                                   kernel_shape=[2, 2], strides=[2, 2]),
+                  helper.make_node("Relu", ["m" + layer], ["a" + layer])]
+        feed = "a" + layer
+    nodes += [helper.make_node("Transpose", [feed], ["a2_nhwc"], perm=[0, 2, 3, 1]),
+              helper.make_node("Reshape", ["a2_nhwc", "flat_shape"], ["a2_flat"]),
+              helper.make_node("Gemm", ["a2_flat", "W3", "b3"], ["logits"]),
+              helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1)]
+    inputs = [_input("x", TensorProto.FLOAT, ["N", 784])]
+    outputs = [_input("probabilities", TensorProto.FLOAT, ["N", 10])]
+    inits = _weights(K1=p["K1"].transpose(3, 2, 0, 1), b1=p["b1"],
+                     K2=p["K2"].transpose(3, 2, 0, 1), b2=p["b2"], W3=p["W3"], b3=p["b3"])
+    return nodes, inputs, outputs, inits + [_constant("nhwc_shape", [-1, 28, 28, 1]),
+                                            _constant("flat_shape", [-1, p["W3"].shape[0]])]
 
 
 def _onnx_gates(w):
@@ -104,7 +132,8 @@ def char_rnn_graph(model):
     return nodes, inputs, outputs, inits + [_constant("depth", [V]), _constant("axis1", [1])]
 
 
-EXPORTERS = {"mnist-mlp": mlp_graph, "tictactoe-lstm": ttt_lstm_graph, "char-rnn": char_rnn_graph}
+EXPORTERS = {"mnist-mlp": mlp_graph, "mnist-cnn": cnn_graph, "tictactoe-lstm": ttt_lstm_graph,
+             "char-rnn": char_rnn_graph}
 
 
 class ExportError(Exception):
