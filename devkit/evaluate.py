@@ -2,11 +2,15 @@
 
     python -m devkit.evaluate knowledge/tictactoe.npz
     python -m devkit.evaluate knowledge/digits.npz [--data static/data/mnist]
+    python -m devkit.evaluate knowledge/digits-cnn.npz [--data static/data/mnist]
     python -m devkit.evaluate knowledge/text.npz [--text static/data/text/hamlet.txt]
 
 Tic-tac-toe: optimal-move rate over every reachable history and a full game-tree play-out
-against every opponent reply, as X and as O. Digits: accuracy on the held-out test split.
-Text: loss per character on the held-out tail of the corpus, and samples.
+against every opponent reply, as X and as O. Digits: accuracy on the held-out test split of
+the data set the file was trained on (found by the identity its metrics record; --data picks
+another folder, with a warning if it holds a different data set); the output always says
+which data the figures are on. Text: loss per character on the held-out tail of the corpus,
+and samples.
 """
 import argparse
 import json
@@ -15,7 +19,8 @@ import sys
 
 import numpy as np
 
-from models import knowledge
+from devkit import provenance
+from models import blocks, knowledge
 
 
 def evaluate_tictactoe(model):
@@ -30,8 +35,7 @@ def evaluate_tictactoe(model):
             "params": int(model.n_params())}
 
 
-def evaluate_digits(model, data_dir="static/data/mnist"):
-    from models import blocks
+def evaluate_digits(model, data_dir=provenance.DEFAULT_DATA):
     xt, yt = blocks.load_split(data_dir, "test")
     x = xt.reshape(len(xt), -1).astype(np.float32) / np.float32(255)
     return {"test_accuracy": model.evaluate(x, yt), "test_count": len(yt),
@@ -49,18 +53,36 @@ def evaluate_text(model, text_path="static/data/text/hamlet.txt", val_fraction=0
 
 
 def evaluate(model, **kw):
+    """Figures for a model. Digits also get "data": which data they are on (provenance.choose);
+    kw data=None (the default) means the data the file was trained on."""
     kind = model.KIND
     if kind == "tictactoe-lstm":
         return evaluate_tictactoe(model)
-    if kind == "mnist-mlp":
-        return evaluate_digits(model, kw.get("data", "static/data/mnist"))
+    if kind in ("mnist-mlp", "mnist-cnn"):
+        data = provenance.choose(model.metrics, kw.get("data"))
+        return dict(evaluate_digits(model, data["folder"]), data=data)
     return evaluate_text(model, kw.get("text", "static/data/text/hamlet.txt"))
+
+
+def say_data(data):
+    """Print which data the figures are on; warn on stderr when it is not the training data."""
+    print(f"figures on: {provenance.describe(data['scored'])}")
+    if data["trained_on"] is None:
+        print("trained on: unknown (this file predates recorded training data: nothing says "
+              "which data set it was trained on, so the figures may be on a different one)")
+    elif data["same"]:
+        print("trained on: the same data set (manifest sha256 matches); the figures are on its "
+              "held-out split")
+    else:
+        print(f"trained on: {provenance.describe(data['trained_on'])}, a DIFFERENT data set")
+        print(f"warning: {data['warning']}", file=sys.stderr)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m devkit.evaluate", description=__doc__.split("\n")[0])
     ap.add_argument("file")
-    ap.add_argument("--data", default="static/data/mnist", help="MNIST blocks (digits)")
+    ap.add_argument("--data", default=None, help="MNIST blocks folder (digits; default: the data "
+                    f"the file was trained on if it is here, else {provenance.DEFAULT_DATA})")
     ap.add_argument("--text", default="static/data/text/hamlet.txt", help="corpus (text)")
     args = ap.parse_args(argv)
     try:
@@ -70,8 +92,15 @@ def main(argv=None):
     meta = model.knowledge_meta
     print(f"{args.file}: {meta['kind']}, {os.path.getsize(args.file):,} bytes, hyper {meta['hyper']}")
     print("metrics stored in the file:", json.dumps(meta["metrics"], sort_keys=True))
-    figures = evaluate(model, data=args.data, text=args.text)
+    try:
+        figures = evaluate(model, data=args.data, text=args.text)
+    except (blocks.BlockError, OSError) as e:
+        sys.exit(f"{args.file}: cannot read the data to score it on: {e}")
+    if "data" in figures:
+        say_data(figures["data"])
     for k, v in figures.items():
+        if k == "data":
+            continue
         print(f"{k}: {v}" if not isinstance(v, str) else f"{k}:\n{v}\n")
     return figures
 

@@ -2,6 +2,7 @@
 
     python -m devkit.train tictactoe --out knowledge/tictactoe.npz
     python -m devkit.train digits    --out knowledge/digits.npz
+    python -m devkit.train digits --model cnn --out knowledge/digits-cnn.npz
     python -m devkit.train text      --out knowledge/text.npz
 
 Every run is seeded (--seed) and shows tqdm progress bars. The loops live in functions
@@ -13,6 +14,7 @@ import time
 
 import numpy as np
 
+from devkit import provenance
 from models import knowledge
 from models.optim import Adam
 
@@ -78,11 +80,37 @@ def shift_batch(images, rng, max_shift=2):
     return out
 
 
+def affine_batch(images, rng, max_shift=2.0, max_rotate=0.0, max_scale=0.0):
+    """Augmentation: each (28, 28) image rotated by up to max_rotate degrees, scaled by up to
+    1 ± max_scale and shifted by up to max_shift pixels about its centre (bilinear, 0 outside)."""
+    n = len(images)
+    angle = np.radians(rng.uniform(-max_rotate, max_rotate, n))[:, None, None]
+    scale = 1 + rng.uniform(-max_scale, max_scale, n)[:, None, None]
+    tx, ty = (rng.uniform(-max_shift, max_shift, (2, n))[:, :, None, None])
+    ys, xs = np.mgrid[0:28, 0:28] - 13.5
+    # where each output pixel comes from: the inverse transform of its coordinates
+    src_x = (np.cos(angle) * (xs - tx) + np.sin(angle) * (ys - ty)) / scale + 13.5
+    src_y = (-np.sin(angle) * (xs - tx) + np.cos(angle) * (ys - ty)) / scale + 13.5
+    src_x, src_y = np.clip(src_x, -1, 28), np.clip(src_y, -1, 28)
+    x0, y0 = np.floor(src_x).astype(np.int64), np.floor(src_y).astype(np.int64)
+    fx, fy = src_x - x0, src_y - y0
+    padded = np.zeros((n, 31, 31), np.float32)       # 1 blank pixel before, 2 after: no bounds checks
+    padded[:, 1:29, 1:29] = images
+    k = np.arange(n)[:, None, None]
+    at = lambda yy, xx: padded[k, yy + 1, xx + 1]
+    out = ((1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1))
+           + fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1)))
+    return np.rint(out).astype(images.dtype)
+
+
 def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hidden=128,
-                 seed=0, max_shift=2, quiet=False, limit=None):
+                 seed=0, max_shift=2, quiet=False, limit=None, model_kind="mlp", conv=(16, 32),
+                 rotate=0.0, scale=0.0):
     """Adam on the train split with small random shifts, lr decaying linearly to 5%;
-    accuracy is measured on the held-out test split only."""
+    accuracy is measured on the held-out test split only. The MLP gets whole-pixel shifts; the
+    CNN (model_kind="cnn") bilinear shifts, rotations and scalings (affine_batch)."""
     from models import blocks
+    from models.cnn import CNN
     from models.mlp import MLP
     xi, yi = blocks.load_split(data_dir, "train")
     xt, yt = blocks.load_split(data_dir, "test")
@@ -90,7 +118,12 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
         xi, yi = xi[:limit], yi[:limit]
     x_test = (xt.reshape(len(xt), -1) / np.float32(255)).astype(np.float32)
     y_train = yi.astype(np.int64)
-    model = MLP(hidden=hidden, seed=seed, optimizer="adam", lr=lr)
+    if model_kind == "cnn":
+        model = CNN(conv1=conv[0], conv2=conv[1], seed=seed, optimizer="adam", lr=lr)
+        augment = lambda imgs: affine_batch(imgs, rng, max_shift, rotate, scale)
+    else:
+        model = MLP(hidden=hidden, seed=seed, optimizer="adam", lr=lr)
+        augment = lambda imgs: shift_batch(imgs, rng, int(max_shift))   # whole pixels
     rng = np.random.default_rng(seed)
     steps_per_epoch = -(-len(xi) // batch)
     total = epochs * steps_per_epoch
@@ -100,7 +133,7 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
         perm = rng.permutation(len(xi))
         for s in range(0, len(xi), batch):
             j = perm[s:s + batch]
-            imgs = shift_batch(xi[j], rng, max_shift) if max_shift else xi[j]
+            imgs = augment(xi[j]) if max_shift or rotate or scale else xi[j]
             xb = imgs.reshape(len(j), -1).astype(np.float32) / np.float32(255)
             model.lr = lr * (1 - 0.95 * step / total)
             loss = model.train_step(xb, y_train[j])
@@ -110,7 +143,10 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
     bar.close()
     model.metrics = {"test_accuracy": model.evaluate(x_test, yt), "test_count": len(yt),
                      "train_count": len(yi), "epochs": epochs, "batch": batch,
-                     "params": int(model.n_params()), "data": data_dir}
+                     "params": int(model.n_params()), "data": provenance.identity(data_dir)}
+    if model_kind == "cnn":
+        model.metrics.update(flops_per_sample=model.flops_per_sample(), lr=lr, max_shift=max_shift,
+                             rotate=rotate, scale=scale)
     return model
 
 
@@ -161,13 +197,18 @@ def main(argv=None):
     t.add_argument("--steps", type=int, default=None, help="stop after this many steps")
     t.add_argument("--snapshot", type=_snapshot, action="append", default=[],
                    metavar="STEP:PATH", help="also save the model as it is at STEP (weaker levels)")
-    d = sub.add_parser("digits", help="MLP 784-128-10 on the MNIST blocks (train split)")
+    d = sub.add_parser("digits", help="MLP 784-128-10 or CNN on the MNIST blocks (train split)")
+    d.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
+    d.add_argument("--conv", type=int, nargs=2, default=(16, 32), metavar=("C1", "C2"),
+                   help="CNN: channels of the two 5x5 convolutions")
+    d.add_argument("--rotate", type=float, default=0.0, help="CNN augmentation: degrees, ±")
+    d.add_argument("--scale", type=float, default=0.0, help="CNN augmentation: 1 ± this")
     d.add_argument("--data", default="static/data/mnist", help="folder with manifest.json")
     d.add_argument("--epochs", type=int, default=60)
     d.add_argument("--batch", type=int, default=32)
     d.add_argument("--lr", type=float, default=2e-3)
     d.add_argument("--hidden", type=int, default=128)
-    d.add_argument("--max-shift", type=int, default=2, help="augmentation: random shift in pixels")
+    d.add_argument("--max-shift", type=float, default=2, help="augmentation: random shift in pixels")
     x = sub.add_parser("text", help="char-RNN on a text file")
     x.add_argument("--text", default="static/data/text/hamlet.txt")
     x.add_argument("--corpus-name", default=None)
@@ -187,7 +228,8 @@ def main(argv=None):
                                 args.steps, args.snapshot, args.quiet)
     elif args.what == "digits":
         model = train_digits(args.data, args.epochs, args.batch, args.lr, args.hidden,
-                             args.seed, args.max_shift, args.quiet)
+                             args.seed, args.max_shift, args.quiet, model_kind=args.model,
+                             conv=tuple(args.conv), rotate=args.rotate, scale=args.scale)
     elif args.what == "text":
         model = train_text(args.text, args.hidden, args.steps, args.seq_len, args.batch, args.lr,
                            args.seed, args.quiet, args.corpus_name)

@@ -25,6 +25,7 @@ DTYPE = np.dtype("<f4")               # every parameter is stored as little-endi
 KINDS = {
     "tictactoe-lstm": ("models.ttt_player", "TicTacToeLSTM"),
     "mnist-mlp": ("models.mlp", "MLP"),
+    "mnist-cnn": ("models.cnn", "CNN"),
     "char-rnn": ("models.charrnn", "CharRNN"),
 }
 

@@ -56,13 +56,13 @@ def test_each_fault_once_is_retried_counted_and_never_served(data_dir, train_fil
     plan = FaultPlan(script={name: [fault] for name, fault in zip(train_files, faults)})
     events = []
     with FaultServer(data_dir, plan) as server:
-        cache = make_cache(server, cache_size=18, concurrency=4, on_event=events.append)
-        keys, stats = asyncio.run(consume(cache, 90))
+        cache = make_cache(server, cache_size=16, concurrency=4, on_event=events.append)
+        keys, stats = asyncio.run(consume(cache, 80))
     # every training sample exactly once: nothing lost, nothing corrupt, nothing twice
     assert collections.Counter(keys) == collections.Counter(valid_keys)
     assert plan.injected == {fault: 1 for fault in faults}
     assert stats["failures_by_kind"] == {KIND_OF_FAULT[f]: 1 for f in faults if f != "slow"}
-    assert stats["failures"] == 6 and stats["dropped"] == 0 and stats["blocks_fetched"] == 18
+    assert stats["failures"] == 6 and stats["dropped"] == 0 and stats["blocks_fetched"] == 16
     assert sorted(e["kind"] for e in events) == sorted(stats["failures_by_kind"])
     assert len(stats["recent_errors"]) == 6
 
@@ -73,7 +73,7 @@ def test_a_block_that_keeps_failing_is_dropped_and_reported(data_dir, train_file
     events = []
     with FaultServer(data_dir, plan) as server:
         cache = make_cache(server, cache_size=6, concurrency=3, max_retries=3, on_event=events.append)
-        keys, stats = asyncio.run(consume(cache, 85 * 2))  # two epochs of the 17 good blocks
+        keys, stats = asyncio.run(consume(cache, 75 * 2))  # two epochs of the 15 good blocks
     assert stats["dropped"] == 1 and list(stats["dropped_blocks"]) == [victim]
     assert stats["dropped_blocks"][victim].startswith("http_404")  # the last reason
     assert stats["failures"] == 4 and plan.requests[victim] == 4  # dropped blocks are not refetched
@@ -98,7 +98,7 @@ def test_when_every_block_fails_the_consumer_gets_an_error_not_a_hang(data_dir, 
                 await cache.next_batch()
             return cache.stats()
         stats = asyncio.run(run())
-    assert stats["dropped"] == 18 and stats["failures"] == 54
+    assert stats["dropped"] == 16 and stats["failures"] == 48
 
 
 def test_a_block_missing_from_the_server_is_dropped(data_dir, train_files, tmp_path):
@@ -107,10 +107,10 @@ def test_a_block_missing_from_the_server_is_dropped(data_dir, train_files, tmp_p
     shutil.copytree(data_dir, served)
     (served / train_files[0]).unlink()
     with FaultServer(served) as server:
-        cache = make_cache(server, cache_size=18, max_retries=1)
-        keys, stats = asyncio.run(consume(cache, 85))
+        cache = make_cache(server, cache_size=16, max_retries=1)
+        keys, stats = asyncio.run(consume(cache, 75))
     assert stats["dropped_blocks"] == {train_files[0]: stats["dropped_blocks"][train_files[0]]}
-    assert stats["failures_by_kind"] == {"http_404": 2} and len(keys) == 8500
+    assert stats["failures_by_kind"] == {"http_404": 2} and len(keys) == 7500
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -121,10 +121,10 @@ def test_random_faults_over_three_epochs(data_dir, valid_keys, seed):
     with FaultServer(data_dir, plan) as server:
         # ~36 % of attempts fail; 20 retries make a drop (0.36**21) practically impossible
         cache = make_cache(server, cache_size=4, concurrency=3, max_retries=20, seed=seed)
-        keys, stats = asyncio.run(consume(cache, 270, batch_size=100))
+        keys, stats = asyncio.run(consume(cache, 240, batch_size=100))
     manifest_requests = 1
     failed = sum(n for fault, n in plan.injected.items() if fault != "slow")
-    assert len(keys) == 27000 and set(keys) <= valid_keys  # no corrupt sample reached a batch
+    assert len(keys) == 24000 and set(keys) <= valid_keys  # no corrupt sample reached a batch
     assert stats["failures"] == failed > 0
     expected_kinds = collections.Counter()
     for fault, n in plan.injected.items():

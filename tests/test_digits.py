@@ -156,6 +156,7 @@ def test_shipped_digits_file_meets_its_figure():
     acc = m.evaluate(xt.reshape(len(xt), -1) / 255.0, yt)
     assert acc >= 0.97
     assert acc == pytest.approx(m.knowledge_meta["metrics"]["test_accuracy"], abs=1e-9)
+    assert m.knowledge_meta["metrics"]["test_count"] == len(yt) == 2000
     assert (ROOT / "knowledge" / "digits.npz").stat().st_size < 1_000_000
 
 

@@ -8,12 +8,14 @@ import pytest
 
 from models import knowledge as K
 from models.charrnn import CharRNN
+from models.cnn import CNN
 from models.mlp import MLP
 from models.ttt_player import TicTacToeLSTM
 
 
 def small_models():
-    return [TicTacToeLSTM(hidden=8, seed=1), MLP(hidden=16, seed=1), CharRNN("ab c\n", hidden=8, seed=1)]
+    return [TicTacToeLSTM(hidden=8, seed=1), MLP(hidden=16, seed=1), CharRNN("ab c\n", hidden=8, seed=1),
+            CNN(conv1=3, conv2=5, seed=1)]
 
 
 def craft(arrays, meta, allow_pickle=False, compress=zipfile.ZIP_DEFLATED):
@@ -63,10 +65,11 @@ def test_round_trip_through_bytes_bytesio_and_path(model, tmp_path):
 
 
 def test_loaded_models_predict_the_same():
-    t, m, c = small_models()
+    t, m, c, n = small_models()
     assert K.load(K.to_bytes(t)).choose([4, 0]) == t.choose([4, 0])
     x = np.random.default_rng(0).random((3, 784)).astype(np.float32)
     assert np.array_equal(K.load(K.to_bytes(m)).predict_proba(x), m.predict_proba(x))
+    assert np.array_equal(K.load(K.to_bytes(n)).predict_proba(x), n.predict_proba(x))
     back = K.load(K.to_bytes(c))
     assert back.vocab == c.vocab and back.sample("a", 30, 0.8, 5) == c.sample("a", 30, 0.8, 5)
 
@@ -213,3 +216,17 @@ def test_char_rnn_vocabulary_is_checked():
     refused(craft(arrays, {**meta, "vocab": "abcd"}), "vocab")
     refused(craft(arrays, {**meta, "vocab": "aabc\n"}), "distinct")
     refused(craft(arrays, {k: v for k, v in meta.items() if k != "vocab"}), "vocab")
+
+
+def test_cnn_hyper_shapes_and_values_are_checked():
+    arrays, meta = parts(small_models()[3])
+    for hyper, word in (({**meta["hyper"], "kernel": 3}, "kernel"), ({**meta["hyper"], "conv1": 0}, "conv1"),
+                        ({**meta["hyper"], "conv2": 10**6}, "conv2"), ({**meta["hyper"], "conv1": True}, "conv1"),
+                        ({"conv1": 3, "kernel": 5}, "conv2")):
+        refused(craft(arrays, {**meta, "hyper": hyper}), "hyper-parameters", word)
+    refused(craft(arrays, {**meta, "hyper": {**meta["hyper"], "conv2": 6}}), "shapes in meta")
+    refused(craft({**arrays, "K2": arrays["K2"].reshape(-1, 5).copy()}, meta), "K2", "shape")
+    refused(craft({k: v for k, v in arrays.items() if k != "W3"}, meta), "lacks", "W3")
+    K2 = arrays["K2"].copy()
+    K2[1, 2, 0, 4] = np.nan
+    refused(craft({**arrays, "K2": K2}, meta), "K2", "nan or infinite")

@@ -127,3 +127,60 @@ def test_gradcheck_catches_a_wrong_gradient(rng):
     x = rng.standard_normal((3, 3))
     with pytest.raises(AssertionError):
         check(2 * x + 1e-3, lambda: float((x * x).sum()), x)
+
+
+# the digits CNN: its ops one by one, then the whole net ------------------------------------------
+def test_im2col_col2im_are_adjoint_and_im2col_is_a_convolution(rng):
+    from models.cnn import col2im, im2col
+    x = rng.standard_normal((2, 7, 6, 3))
+    cols = im2col(x, 3)
+    assert cols.shape == (2 * 5 * 4, 27)
+    K = rng.standard_normal((3, 3, 3, 4))
+    direct = np.zeros((2, 5, 4, 4))                    # the convolution written out as loops
+    for i in range(5):
+        for j in range(4):
+            direct[:, i, j] = np.einsum("nhwc,hwcf->nf", x[:, i:i + 3, j:j + 3], K)
+    assert np.allclose(cols @ K.reshape(27, 4), direct.reshape(-1, 4))
+    R = rng.standard_normal(cols.shape)                # <im2col x, R> = <x, col2im R>
+    assert np.isclose((cols * R).sum(), (x * col2im(R, x.shape, 3)).sum())
+
+
+def test_max_pool_sends_the_gradient_to_the_first_maximum_only(rng):
+    from models.cnn import pool_backward, pool_forward
+    z = rng.standard_normal((2, 4, 6, 3))
+    R = rng.standard_normal((2, 2, 3, 3))
+    f = lambda: float((pool_forward(z) * R).sum())
+    check(pool_backward(R, z, pool_forward(z)), f, z)
+    tied = np.full((1, 2, 2, 1), 0.25)                 # a blank region: all four equal
+    d = pool_backward(np.ones((1, 1, 1, 1)), tied, pool_forward(tied))
+    assert d.ravel().tolist() == [1, 0, 0, 0]
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_cnn_loss_gradient_every_parameter(rng, n):
+    from models.cnn import CNN
+    m = CNN(conv1=3, conv2=4, seed=1, dtype=np.float64)
+    m.params["b1"][...] = rng.standard_normal(3) * 0.1
+    m.params["b2"][...] = rng.standard_normal(4) * 0.1
+    x, y = rng.random((n, 784)), rng.integers(0, 10, n)
+    x[:, :200] = 0                                     # blank rows: ties in the pools, as in digits
+    m.loss_and_grads(x, y)
+    analytic = dict((k, g.copy()) for k, g in m.grads.items())
+    for name, p in m.params.items():
+        # every weight of the biases and the first kernel; 60 sampled ones of the larger arrays
+        f = lambda: m.loss_and_grads(x, y)
+        if p.size <= 80:
+            check(analytic[name], f, p)
+            continue
+        flat, idx = p.reshape(-1), rng.choice(p.size, 60, replace=False)
+        num = np.empty(len(idx))
+        for t, i in enumerate(idx):
+            old = flat[i]
+            flat[i] = old + 1e-6
+            fp = f()
+            flat[i] = old - 1e-6
+            fm = f()
+            flat[i] = old
+            num[t] = (fp - fm) / 2e-6
+        err = rel_error(analytic[name].reshape(-1)[idx], num)
+        assert err < RTOL, f"{name}: relative error {err:.2e}"

@@ -50,6 +50,10 @@ rng = np.random.default_rng(0)
 x, y = rng.random((16, 784)).astype(np.float32), rng.integers(0, 10, 16)
 res["losses"] = [m.train_step(x, y) for _ in range(3)] + [m.train_step(x[:1], y[:1])]
 open("/out/trained.npz", "wb").write(K.to_bytes(m))      # saved in Pyodide, loaded in CPython
+from models.cnn import CNN
+c = CNN(conv1=4, conv2=6, seed=3)
+res["cnn_losses"] = [c.train_step(x, y) for _ in range(3)] + [c.train_step(x[:1], y[:1])]
+open("/out/cnn.npz", "wb").write(K.to_bytes(c))
 json.dumps(res)
 """
 
@@ -80,3 +84,10 @@ def test_models_behave_the_same_in_pyodide(tmp_path):
     assert np.allclose(res["losses"], losses, rtol=1e-4)
     back = K.load((tmp_path / "trained.npz").read_bytes())
     assert np.allclose(back.predict_proba(x), m.predict_proba(x), atol=1e-5)
+    # the CNN too: Pyodide's einsum products train it like CPython's BLAS ones
+    from models.cnn import CNN
+    c = CNN(conv1=4, conv2=6, seed=3)
+    losses = [c.train_step(x, y) for _ in range(3)] + [c.train_step(x[:1], y[:1])]
+    assert np.allclose(res["cnn_losses"], losses, rtol=1e-4)
+    back = K.load((tmp_path / "cnn.npz").read_bytes())
+    assert np.allclose(back.predict_proba(x), c.predict_proba(x), atol=1e-5)
