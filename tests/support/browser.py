@@ -10,10 +10,10 @@ import base64
 import re
 import time
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from tests.support import proxy
-from tests.support.site import PROBE
+from tests.support.site import FRAME_PATH, PROBE
 
 BOOT_TIMEOUT = 120   # seconds for Pyodide + numpy to boot on a loaded 2-core machine (WebKit is slowest)
 LOCAL_HOSTS = {"127.0.0.1"} | proxy.ALIASES
@@ -56,13 +56,12 @@ class Page:
         url = self.base_url + path
         if self.viewport:
             # Desktop Firefox and WebKit windows cannot be made phone-narrow (500 and 447 px at
-            # the least), so every engine gets the phone's viewport as a frame of that size.
+            # the least), so every engine gets the phone's viewport as a frame of that size,
+            # served by the test site (tests.support.site.FRAME_PATH).
             width, height = self.viewport
-            self.driver.get("data:text/html," + quote(
-                f'<body style="margin:0"><iframe src="{url}" width="{width}" height="{height}" '
-                'style="border:0;display:block"></iframe></body>'))
+            self.driver.get(f"{self.base_url.rstrip('/')}{FRAME_PATH}?" + urlencode({"w": width, "h": height, "src": url}))
             self.driver.switch_to.frame(self.driver.find_element("css selector", "iframe"))
-            self.wait_for("document.readyState === 'complete'", what="the framed page")
+            self.wait_for("location.protocol.startsWith('http') && document.readyState === 'complete'", what="the framed page")
         else:
             self.driver.get(url)
         if not self.js("return !!window.__falkenProbe") and self.engine != "chromium":

@@ -4,14 +4,26 @@ Every HTML page gets the console probe (probe.js) as its first script, so that F
 WebKit, whose WebDriver keeps no console log, report errors the way Chromium's log does.
 """
 import contextlib
+import html
 import io
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from tools import serve
 
 PROBE_PATH = "/__falken_probe__.js"
 PROBE = (Path(__file__).parent / "probe.js").read_bytes()
+# A page holding the site in a frame of a chosen size (?w=&h=&src=): a phone's viewport in
+# engines whose desktop windows cannot be made that narrow. Same origin as the site, since
+# browsers keep pages of other origins (data: included) from framing 127.0.0.1.
+FRAME_PATH = "/__falken_frame__.html"
+
+
+def frame_page(request_path):
+    query = parse_qs(urlsplit(request_path).query)
+    width, height, src = int(query["w"][0]), int(query["h"][0]), query["src"][0]
+    return (f'<!doctype html><link rel="icon" href="data:,"><body style="margin:0"><iframe src="{html.escape(src)}" width="{width}" '
+            f'height="{height}" style="border:0;display:block"></iframe></body>').encode()
 
 
 class TestSiteHandler(serve.SiteHandler):
@@ -20,6 +32,8 @@ class TestSiteHandler(serve.SiteHandler):
 
     def send_head(self):
         path = urlsplit(self.path).path
+        if path == FRAME_PATH:
+            return self.send_body(frame_page(self.path), "text/html; charset=utf-8")
         if path in self.server.head_scripts:
             return self.send_body(self.server.head_scripts[path], "text/javascript")
         fault = self.server.fault(path) if self.server.fault else None
