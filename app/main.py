@@ -43,8 +43,9 @@ async def boot():
     # The worker starts only now, so its own Pyodide does not compete with the page's for the CPU
     # while the page loads.
     try:
-        # A missing worker script would only show as a worker that never answers: ask first.
-        script = await fetch(WORKER_SCRIPT, method="HEAD")
+        # A missing worker script would only show as a worker that never answers: ask first
+        # (GET, not HEAD: S3 refuses an anonymous HEAD the bucket policy allows as GET).
+        script = await fetch(WORKER_SCRIPT)
         if not script.ok:
             raise RuntimeError(f"{WORKER_SCRIPT.lstrip('./')} could not be loaded: the server answered HTTP {script.status}")
         trainer = await asyncio.wait_for(

@@ -10,7 +10,8 @@ import http.server
 import threading
 from urllib.parse import urlsplit
 
-ALIASES = {"falken-s3.test"}
+# Dotless, so moto (the S3 stand-in) reads its requests path-style, as it does for localhost.
+ALIASES = {"falken-s3"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "te",
               "trailer", "transfer-encoding", "upgrade"}
 
