@@ -115,7 +115,8 @@ class CNN:
     # weights between threads: the raw bytes of `flat` --------------------------------------
     @classmethod
     def from_flat(cls, data, conv1=CONV1, conv2=CONV2):
-        """A model holding a copy of `data`, the bytes of another CNN's `flat` weights."""
+        """A model holding a copy of `data`, the bytes of another CNN's `flat` weights. Unlike the
+        MLP's hidden size, the two channel counts cannot be told from the byte count: pass them."""
         model = cls(conv1=conv1, conv2=conv2)
         model.load_flat(data)
         return model
@@ -166,7 +167,7 @@ class CNN:
         p = self.params
         n = len(x)
         k, c1, c2 = KERNEL, self.hyper["conv1"], self.hyper["conv2"]
-        s1, p1, s2, p2 = _out_sides()
+        s1, _, s2, p2 = _out_sides()
         x = x.reshape(n, SIDE, SIDE, 1)
         cols1 = im2col(x, k)
         z1 = _dot(cols1, p["K1"].reshape(k * k, c1)).reshape(n, s1, s1, c1)
