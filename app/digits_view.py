@@ -32,6 +32,8 @@ class DigitsView:
         self.drawing = False
         self.last_point = None
         self.prediction_queued = False
+        # One frame callback for the view's lifetime (a proxy made per frame would never be freed).
+        self.predict_on_frame = create_proxy(guarded(lambda timestamp: self.predict(), "Predicting"))
         self.status = {}
         self.loss_chart = LineChart("chart-loss", "loss", "#2f6fde")
         self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
@@ -110,7 +112,7 @@ class DigitsView:
         """Predict once per animation frame however many pointer events arrive."""
         if not self.prediction_queued:
             self.prediction_queued = True
-            window.requestAnimationFrame(create_proxy(lambda timestamp: self.predict()))
+            window.requestAnimationFrame(self.predict_on_frame)
 
     def drawing_pixels(self):
         """The canvas's ink as a (280, 280) float array in [0, 1] (white ink: the red channel will do)."""

@@ -27,7 +27,10 @@ def guarded(handler, what):
                 await handler(*args)
             except Exception as error:
                 show_error(f"{what} failed: {error}")
-        return lambda *args: asyncio.ensure_future(run_async(*args))
+
+        def start(*args):       # returns None: a Task returned to JS would become a PyProxy per event
+            asyncio.ensure_future(run_async(*args))
+        return start
 
     def run(*args):
         try:

@@ -4,6 +4,8 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from tests.support.proxies import live_proxies, trace_proxies
+
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
 VIEWS = ("tictactoe", "digits", "text")
 
@@ -39,3 +41,30 @@ def test_views_and_controls_are_reachable_by_keyboard(page):
     page.driver.find_element(By.ID, "nav-digits").send_keys(Keys.ENTER)
     assert page.js("return location.hash") == "#digits"
     page.screenshot("tictactoe-desktop")
+
+
+def events_and_errors(page):
+    """Ten learning-rate slider moves (an async handler that awaits the worker) and three errors
+    shown and dismissed (Write with a character the text model never saw)."""
+    page.js("location.hash = '#digits'")
+    for i in range(10):
+        page.js("const s = document.getElementById('lr'); s.value = arguments[0];"
+                "s.dispatchEvent(new Event('input', {bubbles: true}))", str(-3 + 0.05 * (i % 3)))
+    page.js("location.hash = '#text'; document.getElementById('text-prefix').value = 'The \u00a4'")
+    for _ in range(3):
+        page.driver.find_element(By.ID, "text-sample").click()
+        page.wait_for("document.querySelector('#errors .error button')", what="the error")
+        page.js("document.querySelector('#errors .error button').click()")
+        page.wait_for("!document.querySelector('#errors .error')", what="the error dismissed")
+
+
+def test_events_and_dismissed_errors_leave_no_live_proxies(page):
+    page.open("#text")
+    page.wait_for("!document.getElementById('text-train').disabled", what="the trainer")
+    trace_proxies(page)
+    events_and_errors(page)                     # anything made once, on first use, is made now
+    warm = live_proxies(page)
+    events_and_errors(page)
+    # An await still in flight (the slider's call to the worker) holds its promise's callbacks a moment.
+    page.wait_for(f"window.pyodideTraced._module.pyproxy_alloc_map.size <= {warm}", timeout=5,
+                  what=f"the live PyProxies back to {warm} after 10 more events and 3 more errors")
