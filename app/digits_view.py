@@ -10,6 +10,7 @@ from app.charts import LineChart
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import knowledge_from_url, knowledge_upload, offer_download
+from app.wording import predictor_line
 from models import knowledge
 from models.mlp import MLP
 from models.preprocess import drawing_to_mnist, is_empty
@@ -146,11 +147,9 @@ class DigitsView:
             by_id(f"prob-{d}-pct").textContent = f"{100 * p:.1f}%" if p else "–"
 
     # -- the predictor's knowledge ----------------------------------------------------------------
-    def use(self, model, source):
+    def use(self, model, source, step=None):
         self.predictor, self.predictor_source = model, source
-        accuracy = model.metrics.get("test_accuracy")
-        detail = f" (held-out accuracy {accuracy:.1%})" if accuracy is not None else ""
-        by_id("predictor-info").textContent = f"Predicting with {source}{detail}."
+        by_id("predictor-info").textContent = predictor_line(source, model.metrics.get("test_accuracy"), step)
         self.predict()
 
     def download(self):
@@ -211,7 +210,7 @@ class DigitsView:
             self.trained.load_flat(data)
         self.trained.metrics = {"test_accuracy": self.status.get("test_acc"),
                                 "iterations": self.status.get("iteration", 0)}
-        self.use(self.trained, f"the model in training (step {self.status.get('iteration', 0)})")
+        self.use(self.trained, "the model in training", step=self.status.get("iteration", 0))
 
     def show_status(self, status):
         self.status = status

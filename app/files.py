@@ -3,6 +3,7 @@ from pyscript import fetch, window
 from pyscript.ffi import to_js
 
 from app.errors import show_error
+from app.wording import sentence
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024   # no knowledge file or text we accept comes near this
 _download_url = None                  # the last download's object URL, freed by the next one
@@ -82,7 +83,7 @@ async def knowledge_upload(input_element, kind, still_true):
     try:
         return name, data, knowledge_from_bytes(data, name, kind)
     except FileProblem as problem:
-        show_error(f"{problem}. {still_true}")
+        show_error(f"{sentence(problem)} {still_true}")
         return None
 
 
