@@ -68,3 +68,43 @@ def test_events_and_dismissed_errors_leave_no_live_proxies(page):
     # An await still in flight (the slider's call to the worker) holds its promise's callbacks a moment.
     page.wait_for(f"window.pyodideTraced._module.pyproxy_alloc_map.size <= {warm}", timeout=5,
                   what=f"the live PyProxies back to {warm} after 10 more events and 3 more errors")
+
+
+# Long tasks from the switch to #tictactoe until it is booted (the boot's last task sets its
+# data-ready), and from the switch back until two frames later; installed and fired from the page.
+SWITCH_PROBE = """
+const probe = window.switchProbe = {longTasks: [], windows: [[performance.now(), null]], done: false};
+new PerformanceObserver(list => list.getEntries().forEach(e => probe.longTasks.push([e.startTime, e.duration])))
+  .observe({type: 'longtask'});
+new MutationObserver(() => {
+  if (probe.windows[0][1] !== null) return;
+  probe.windows[0][1] = performance.now();
+  setTimeout(() => {
+    const back = [performance.now(), null];
+    probe.windows.push(back);
+    location.hash = '#digits';
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      back[1] = performance.now();
+      setTimeout(() => { probe.done = true; }, 200);    // long-task entries arrive a little later
+    }));
+  }, 100);
+}).observe(document.getElementById('tictactoe'), {attributes: true, attributeFilter: ['data-ready']});
+location.hash = '#tictactoe';
+"""
+
+
+def test_switching_views_while_training_makes_no_long_task(page):
+    """The first visit to Tic-tac-toe boots it (download, import, parse, render) on the page's
+    thread while the worker trains; none of it may block the page for 50 ms or more."""
+    page.open("#digits")
+    page.wait_for("!document.getElementById('train-start').disabled", what="the trainer")
+    page.driver.find_element(By.ID, "train-start").click()
+    page.wait_for("+document.getElementById('train-status').dataset.iteration > 100", what="training")
+    page.js(SWITCH_PROBE)
+    page.wait_for("window.switchProbe.done", what="the switch to tic-tac-toe and back")
+    probe = page.js("return window.switchProbe")
+    assert page.js("return document.getElementById('train-status').dataset.state") == "running"
+    page.driver.find_element(By.ID, "train-pause").click()
+    during = [round(duration) for start, duration in probe["longTasks"]
+              if any(start < end and start + duration > begin for begin, end in probe["windows"])]
+    assert during == [], f"long tasks (ms) on the switch: {during}"
