@@ -10,6 +10,7 @@ import numpy as np
 
 from app.cache import BlockCache, CacheError
 from app.training_loop import TrainingLoop
+from app.wording import sentence
 from models.blocks import block_url, decode_block, split_entries
 from models.mlp import MLP
 
@@ -103,7 +104,7 @@ class DigitsSession(TrainingLoop):
                               for kind, count in sorted(stats.get("failures_by_kind", {}).items()))
             error = (f"the training data could not be loaded: {stats.get('dropped', 0)} blocks failed "
                      f"after retries ({kinds}).")
-        return f"Training stopped: {error} Press Reset to start again."
+        return f"{sentence(f'Training stopped: {error}')} Press Reset to start again."
 
     async def load_test_set(self):
         """Every held-out block, fetched and sha256-checked like the training blocks."""

@@ -10,6 +10,7 @@ from app.charts import LineChart
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
+from app.wording import predictor_line, sentence
 from models import knowledge
 from models.mlp import MLP
 from models.preprocess import drawing_to_mnist, is_empty
@@ -32,6 +33,8 @@ class DigitsView:
         self.drawing = False
         self.last_point = None
         self.prediction_queued = False
+        # One frame callback for the view's lifetime (a proxy made per frame would never be freed).
+        self.predict_on_frame = create_proxy(guarded(lambda timestamp: self.predict(), "Predicting"))
         self.status = {}
         self.loss_chart = LineChart("chart-loss", "loss", "#2f6fde")
         self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
@@ -57,7 +60,7 @@ class DigitsView:
             model = await knowledge_from_url(SHIPPED, KIND)
         except FileProblem as problem:
             # Drawing, training and uploads do not need the shipped model.
-            show_error(f"The shipped digits model could not be loaded: {problem}. Drawing works, and "
+            show_error(f"The shipped digits model could not be loaded: {sentence(problem)} Drawing works, and "
                        "predictions start as soon as you train (Start) or upload weights.")
             by_id("predictor-info").textContent = "No model yet: train one or upload weights."
             return
@@ -117,7 +120,7 @@ class DigitsView:
         """Predict once per animation frame however many pointer events arrive."""
         if not self.prediction_queued:
             self.prediction_queued = True
-            window.requestAnimationFrame(create_proxy(lambda timestamp: self.predict()))
+            window.requestAnimationFrame(self.predict_on_frame)
 
     def drawing_pixels(self):
         """The canvas's ink as a (280, 280) float array in [0, 1] (white ink: the red channel will do)."""
@@ -151,12 +154,10 @@ class DigitsView:
             by_id(f"prob-{d}-pct").textContent = f"{100 * p:.1f}%" if p else "–"
 
     # -- the predictor's knowledge ----------------------------------------------------------------
-    def use(self, model, source):
+    def use(self, model, source, step=None):
         self.predictor, self.predictor_source = model, source
         enable("weights-download")
-        accuracy = model.metrics.get("test_accuracy")
-        detail = f" (held-out accuracy {accuracy:.1%})" if accuracy is not None else ""
-        by_id("predictor-info").textContent = f"Predicting with {source}{detail}."
+        by_id("predictor-info").textContent = predictor_line(source, model.metrics.get("test_accuracy"), step)
         self.predict()
 
     def download(self):
@@ -217,7 +218,7 @@ class DigitsView:
             self.trained.load_flat(data)
         self.trained.metrics = {"test_accuracy": self.status.get("test_acc"),
                                 "iterations": self.status.get("iteration", 0)}
-        self.use(self.trained, f"the model in training (step {self.status.get('iteration', 0)})")
+        self.use(self.trained, "the model in training", step=self.status.get("iteration", 0))
 
     def show_status(self, status):
         self.status = status

@@ -6,6 +6,7 @@ from pyscript import document
 from pyscript.ffi import create_proxy
 
 from app.errors import show_error
+from app.wording import sentence
 
 # Proxies must outlive the call that created them, or JS would call a destroyed function.
 _kept_alive = []
@@ -26,14 +27,17 @@ def guarded(handler, what):
             try:
                 await handler(*args)
             except Exception as error:
-                show_error(f"{what} failed: {error}")
-        return lambda *args: asyncio.ensure_future(run_async(*args))
+                show_error(sentence(f"{what} failed: {error}"))
+
+        def start(*args):       # returns None: a Task returned to JS would become a PyProxy per event
+            asyncio.ensure_future(run_async(*args))
+        return start
 
     def run(*args):
         try:
             handler(*args)
         except Exception as error:
-            show_error(f"{what} failed: {error}")
+            show_error(sentence(f"{what} failed: {error}"))
     return run
 
 

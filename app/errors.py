@@ -3,6 +3,12 @@ from pyscript import document
 from pyscript.ffi import create_proxy
 
 
+@create_proxy
+def _dismiss(event):
+    """One handler for every message's × button, made once: a proxy per message would live forever."""
+    event.currentTarget.parentElement.remove()
+
+
 def show_error(message):
     """Append a plain-words message to #errors; each can be dismissed on its own."""
     box = document.getElementById("errors")
@@ -14,7 +20,7 @@ def show_error(message):
     close.type = "button"
     close.textContent = "×"
     close.setAttribute("aria-label", "Dismiss this message")
-    close.addEventListener("click", create_proxy(lambda event: item.remove()))
+    close.addEventListener("click", _dismiss)
     item.append(text, close)
     box.append(item)
 

@@ -1,8 +1,11 @@
 """Bytes in and out of the page: fetch a site file, read an upload, offer a download."""
+import importlib
+
 from pyscript import fetch, window
 from pyscript.ffi import to_js
 
 from app.errors import show_error
+from app.wording import sentence
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024   # no knowledge file or text we accept comes near this
 _download_url = None                  # the last download's object URL, freed by the next one
@@ -19,7 +22,9 @@ async def fetch_bytes(url):
         raise FileProblem(f"could not download {url}: {error}") from None
     if not response.ok:
         raise FileProblem(f"could not download {url}: the server answered HTTP {response.status}")
-    return bytes(await response.bytearray())
+    # arrayBuffer(), not bytearray(): PyScript's bytearray() copies byte by byte through the FFI
+    # (~15 ms per 100 kB here), a long task on the page's thread for any knowledge file.
+    return bytes(await response.arrayBuffer())
 
 
 async def read_upload(input_element):
@@ -82,9 +87,13 @@ async def knowledge_upload(input_element, kind, still_true):
     try:
         return name, data, knowledge_from_bytes(data, name, kind)
     except FileProblem as problem:
-        show_error(f"{problem}. {still_true}")
+        show_error(f"{sentence(problem)} {still_true}")
         return None
 
 
 async def knowledge_from_url(url, kind):
+    # The model's code is imported before the download, not with the parse after it: a view shown
+    # for the first time while training runs then costs two short tasks instead of one long one.
+    from models.knowledge import KINDS
+    importlib.import_module(KINDS[kind][0])
     return knowledge_from_bytes(await fetch_bytes(url), url.rsplit("/", 1)[-1], kind)

@@ -7,6 +7,7 @@ from pyscript import create_named_worker, document, fetch, window
 from app.dom import listen
 from app.errors import show_error
 from app.runtime import import_numpy
+from app.wording import sentence
 
 body = document.body
 WORKER_SCRIPT = "./app/trainer.py"
@@ -70,14 +71,14 @@ async def start_view(step, view):
     try:
         await step()
     except Exception as error:
-        show_error(f"{type(view).__name__.removesuffix('View')} could not start: {error}. "
-                   "The other views still work.")
+        show_error(sentence(f"{type(view).__name__.removesuffix('View')} could not start: {error}")
+                   + " The other views still work.")
 
 
 try:
     await boot()  # noqa: F704 -- PyScript runs this module with top-level await
 except Exception as error:
     body.dataset.ready = "error"
-    show_error(f"Falken could not start: {error}")
+    show_error(sentence(f"Falken could not start: {error}"))
 finally:
     document.getElementById("boot-status").textContent = ""

@@ -4,6 +4,7 @@ from models import tictactoe as rules
 from app.dom import by_id, enable, listen
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload
+from app.wording import sentence
 
 KIND = "tictactoe-lstm"
 MARKS = {rules.X: "X", rules.O: "O"}
@@ -31,7 +32,7 @@ class TicTacToeView:
             model = await knowledge_from_url(self.select.value, KIND)
         except FileProblem as problem:
             # The other levels, an upload and the rest of the page still work.
-            show_error(f"{problem}. Choose another level or upload a knowledge file to play.")
+            show_error(f"{sentence(problem)} Choose another level or upload a knowledge file to play.")
             by_id("ttt-status").textContent = "Choose a level or upload a knowledge file to play."
             by_id("ttt-knowledge-info").textContent = "No level loaded."
             return
@@ -50,7 +51,7 @@ class TicTacToeView:
             model = await knowledge_from_url(self.select.value, KIND)
         except FileProblem as problem:
             self.select.value = self.selected_value
-            show_error(f"{problem}. Falken keeps playing with “{self.player_name}”.")
+            show_error(f"{sentence(problem)} Falken keeps playing with “{self.player_name}”.")
             return
         self.selected_value = self.select.value
         self.use(model, self.select.selectedOptions.item(0).text)

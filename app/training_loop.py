@@ -9,6 +9,8 @@ import asyncio
 import inspect
 import time
 
+from app.wording import sentence
+
 
 class TrainingLoop:
     # method name -> seconds between calls while running; subclasses fill it in
@@ -33,7 +35,7 @@ class TrainingLoop:
         raise NotImplementedError
 
     def failure_message(self, error):
-        return f"Training stopped: {error}"
+        return sentence(f"Training stopped: {error}")
 
     # controls -----------------------------------------------------------------------------
     def running(self):

@@ -8,6 +8,7 @@ from models import knowledge
 from models.blocks import load_split
 from tests.conftest import ROOT
 from tests.conftest import new_page
+from tests.support.proxies import live_proxies, trace_proxies
 from tests.support.site import site_failing
 
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
@@ -63,6 +64,46 @@ def test_drawing_does_not_scroll_the_page(page):
     draw(page, [[(14, 2), (14, 26)]])
     assert page.js("return window.scrollY") == before
     assert page.js("return getComputedStyle(document.getElementById('grid')).touchAction") == "none"
+
+
+# One stroke of `frames` synthetic pointer moves on #grid, one per animation frame (a zigzag, so
+# every frame adds ink); #prob-0's data-p is rewritten once per prediction, so its mutations count them.
+STROKE = """
+const frames = arguments[0], grid = document.getElementById('grid'), box = grid.getBoundingClientRect();
+const state = window.stroke = {moves: 0, predictions: 0, done: false};
+new MutationObserver(records => { state.predictions += records.length; })
+  .observe(document.getElementById('prob-0'), {attributes: true, attributeFilter: ['data-p']});
+const send = (type, i) => grid.dispatchEvent(new PointerEvent(type, {
+  bubbles: true, cancelable: true, pointerId: 1, pointerType: 'mouse', isPrimary: true, buttons: 1,
+  clientX: box.left + box.width * (0.3 + 0.4 * (i % 2)), clientY: box.top + box.height * (0.15 + 0.7 * i / frames)}));
+send('pointerdown', 0);
+const frame = () => {
+  if (state.moves === frames) { send('pointerup', frames); requestAnimationFrame(() => { state.done = true; }); return; }
+  send('pointermove', ++state.moves);
+  requestAnimationFrame(frame);
+};
+requestAnimationFrame(frame);
+"""
+
+
+def draw_frames(page, frames):
+    """Draw for `frames` animation frames; returns how many predictions the page made."""
+    page.js(STROKE, frames)
+    page.wait_for("window.stroke.done", what=f"a stroke of {frames} frames")
+    return page.js("return window.stroke.predictions")
+
+
+def test_live_proxies_do_not_grow_with_the_frames_drawn(page):
+    open_digits(page)
+    page.wait_for("document.getElementById('predictor-info').textContent !== ''", what="the predictor")
+    trace_proxies(page)
+    draw_frames(page, 5)                            # anything made once, on first use, is made now
+    before = live_proxies(page)
+    predictions = draw_frames(page, 60)
+    after = live_proxies(page)
+    assert predictions >= 50, f"only {predictions} predictions in 60 frames: the stroke did not draw"
+    assert prediction(page) in "0123456789" and page.errors_text() == ""
+    assert after == before, f"{after - before} more live PyProxies after {predictions} predicted frames"
 
 
 def test_training_from_reset_learns_and_sliders_act_on_the_running_trainer(page):
