@@ -130,6 +130,7 @@ def train_text(text_path, hidden=256, steps=5000, seq_len=50, batch=32, lr=2e-3,
     import hashlib
     import os
 
+    from devkit.evaluate import score_works
     from models.charlstm import CharLSTM
     from models.charrnn import CharRNN, CharTrainer, vocabulary
     files = sorted(f for f in os.listdir(text_path) if f.endswith(".txt")) \
@@ -146,10 +147,7 @@ def train_text(text_path, hidden=256, steps=5000, seq_len=50, batch=32, lr=2e-3,
                           held_out=bool(works))
 
     def held_out_loss():
-        if not works:
-            return trainer.val_loss()
-        scored = {f: (model.nats_per_char(w), len(model.encode(w)) - 1) for f, w in works.items()}
-        return sum(x * n for x, n in scored.values()) / sum(n for _, n in scored.values()), scored
+        return score_works(model, works) if works else trainer.val_loss()
 
     log = open(log_path, "w") if log_path else None
     curve, last, t0 = [], None, time.time()

@@ -57,6 +57,8 @@ def test_train_lstm_on_works_with_held_out_works_and_a_learning_curve(tmp_path):
     assert by_work[0] == pytest.approx(m.nats_per_char((works / "b.txt").read_text()), abs=1e-4)
     assert len(log.read_text().splitlines()) == 3 and "held_out_nats_per_char" in log.read_text()
     assert K.load(ck).metrics["steps"] == 20
+    figures = ev.main([str(out), "--text", str(works)])          # devkit.evaluate re-scores them
+    assert figures["held_out_loss_per_char"] == pytest.approx(metrics["held_out_loss_per_char"], abs=1e-4)
     with pytest.raises(SystemExit, match="d.txt"):
         train.train_text(str(works), model_kind="lstm", held_out=["d.txt"], quiet=True)
 
