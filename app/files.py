@@ -60,7 +60,8 @@ def offer_download(data, file_name, content_type="application/octet-stream"):
     link.remove()
 
 
-KIND_NAMES = {"tictactoe-lstm": "tic-tac-toe", "mnist-mlp": "digits", "char-rnn": "text"}
+KIND_NAMES = {"tictactoe-lstm": "tic-tac-toe", "mnist-mlp": "digits", "char-rnn": "text (RNN)",
+              "char-lstm": "text (LSTM)"}
 
 
 def knowledge_from_bytes(data, name, kind):

@@ -1,12 +1,13 @@
-"""Text training: the char-RNN learns a text one truncated-BPTT window at a time.
+"""Text training: the char-RNN or char-LSTM learns a text one truncated-BPTT window at a time.
 
 Browser-agnostic like the digits session. It starts from the given model when the text's
 characters are all in its vocabulary (fine-tuning the shipped knowledge on the bundled text),
-and from a fresh, smaller model otherwise (an uploaded text with characters it never saw).
+and from a fresh, smaller model of the same kind otherwise (an uploaded text with characters it
+never saw).
 """
 from app.training_loop import TrainingLoop
 from models import knowledge
-from models.charrnn import CharRNN, CharTrainer, vocabulary
+from models.charrnn import CharTrainer, vocabulary
 
 FRESH_HIDDEN = 128        # a new model for a new alphabet: small enough to learn quickly in a worker
 LOSS_SMOOTHING = 0.9
@@ -22,7 +23,7 @@ class TextSession(TrainingLoop):
     def __init__(self, model, corpus, report):
         super().__init__(report)
         if not set(corpus) <= set(model.vocab):
-            model = CharRNN(vocabulary(corpus), hidden=FRESH_HIDDEN)
+            model = type(model)(vocabulary(corpus), hidden=FRESH_HIDDEN)
         self.model = model
         self.trainer = CharTrainer(model, corpus)
         self.iteration, self.loss, self.val_loss = 0, None, None

@@ -1,4 +1,5 @@
-"""Text: the char-RNN writes on request; the worker trains it on the bundled or an uploaded text."""
+"""Text: the chosen char-LSTM or char-RNN writes on request; the worker trains it on the bundled
+or an uploaded text."""
 import json
 import random
 
@@ -10,28 +11,30 @@ from app.errors import show_error
 from app.files import FileProblem, fetch_bytes, knowledge_from_url, read_upload
 from models import knowledge
 
-KIND = "char-rnn"
-SHIPPED = "knowledge/text.npz"
+SHIPPED = {"char-lstm": "knowledge/text-lstm.npz", "char-rnn": "knowledge/text.npz"}   # #text-model
+NAMES = {"char-lstm": "LSTM", "char-rnn": "RNN"}
 BUNDLED_TEXT = "static/data/text/hamlet.txt"
 SAMPLE_LENGTH = 400
-MIN_TEXT_CHARS = 5_000     # shorter texts give the RNN too little to learn from
+MIN_TEXT_CHARS = 5_000     # shorter texts give a model too little to learn from
 
 
 class TextView:
     def __init__(self):
         self.trainer = None          # the worker's exported functions, once it is up
         self.model = None
+        self.models = {}             # kind -> its model as last used (shipped, or as trained)
         self.training = False
         self.session_open = False
         self.corpus = None
         self.chart = LineChart("chart-text-loss", "loss per character", "#7048e8")
+        listen("text-model", "change", self.choose_model, "Changing the model")
         listen("text-sample", "click", self.on_write, "Writing text")
         listen("text-train", "click", self.toggle_training, "Training on the text")
         listen("text-upload", "change", self.upload, "Loading your text")
         listen("text-temperature", "input", lambda event: self.show_temperature(), "Setting the temperature")
 
     async def boot(self):
-        self.model = await knowledge_from_url(SHIPPED, KIND)
+        await self.use_model(by_id("text-model").value)
         self.show_temperature()
         enable("text-sample")
         enable("text-train", on=self.trainer is not None)   # training starts from this model
@@ -41,6 +44,23 @@ class TextView:
         self.trainer = trainer
         inbox.report_text = create_proxy(guarded(self.on_report, "Showing the trainer's progress"))
         enable("text-train", on=self.model is not None)
+
+    async def use_model(self, kind):
+        if kind not in self.models:
+            self.models[kind] = await knowledge_from_url(SHIPPED[kind], kind)
+        self.model = self.models[kind]
+        set_data(by_id("text-status"), model=kind)          # which model writes, for tests
+
+    async def choose_model(self, event):
+        """The writer and the next training session follow the choice; a running session of the
+        other kind pauses first, so its weights come back into self.models."""
+        if self.training:
+            await self.toggle_training(None)
+        await self.use_model(by_id("text-model").value)
+        self.session_open = False
+        set_data(by_id("text-status"), state="idle", iteration=0, loss="")   # a new session's count
+        by_id("text-status").textContent = f"Writing with the {NAMES[self.model.KIND]}."
+        await self.write()
 
     def show_temperature(self):
         value = float(by_id("text-temperature").value)
@@ -109,6 +129,7 @@ class TextView:
             self.chart.show(status["loss_points"])
         elif kind == "weights":
             self.model = knowledge.load(payload.to_bytes())
+            self.models[self.model.KIND] = self.model
         elif kind == "error":
             show_error(json.loads(payload))
             self.training = False

@@ -42,9 +42,22 @@ def evaluate_digits(model, data_dir=provenance.DEFAULT_DATA):
             "params": int(model.n_params())}
 
 
+def score_works(model, works):
+    """{name: text} -> (nats per character over them all, {name: (nats per char, chars scored)});
+    each work is read as one stream from a fresh state."""
+    scored = {name: (model.nats_per_char(text), len(model.encode(text)) - 1) for name, text in works.items()}
+    return sum(x * n for x, n in scored.values()) / sum(n for _, n in scored.values()), scored
+
+
 def evaluate_text(model, text_path="static/data/text/hamlet.txt", val_fraction=0.1):
     out = {"params": int(model.n_params())}
-    if os.path.exists(text_path):
+    held_out = model.metrics.get("held_out_works")
+    if os.path.isdir(text_path) and held_out:     # a folder of works: score the ones held out
+        works = {w: open(os.path.join(text_path, w), encoding="utf-8").read() for w in held_out}
+        mean, scored = score_works(model, works)
+        out["held_out_loss_per_char"] = round(mean, 4)
+        out["held_out_works"] = {w: round(x, 4) for w, (x, _) in scored.items()}
+    elif os.path.isfile(text_path):
         ids = model.encode(open(text_path, encoding="utf-8").read())
         out["val_loss_per_char"] = round(model.loss_on(ids[len(ids) - int(len(ids) * val_fraction):]), 4)
     out["sample_t0.7"] = model.sample("Ham.\n", 300, 0.7, seed=1)
@@ -83,7 +96,8 @@ def main(argv=None):
     ap.add_argument("file")
     ap.add_argument("--data", default=None, help="MNIST blocks folder (digits; default: the data "
                     f"the file was trained on if it is here, else {provenance.DEFAULT_DATA})")
-    ap.add_argument("--text", default="static/data/text/hamlet.txt", help="corpus (text)")
+    ap.add_argument("--text", default="static/data/text/hamlet.txt",
+                    help="corpus (text), or the folder of works a char-lstm held some out of")
     args = ap.parse_args(argv)
     try:
         model = knowledge.load(args.file)

@@ -4,6 +4,7 @@
     python -m devkit.train digits    --out knowledge/digits.npz
     python -m devkit.train digits --model cnn --out knowledge/digits-cnn.npz
     python -m devkit.train text      --out knowledge/text.npz
+    python -m devkit.train text --model lstm --text build/text/works --held-out ... --out knowledge/text-lstm.npz
 
 Every run is seeded (--seed) and shows tqdm progress bars. The loops live in functions
 (train_tictactoe, train_digits, train_text) so tests can run them with tiny budgets.
@@ -162,19 +163,58 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
 
 # text --------------------------------------------------------------------------------------
 def train_text(text_path, hidden=256, steps=5000, seq_len=50, batch=32, lr=2e-3, seed=0,
-               quiet=False, corpus_name=None):
-    """Char-RNN on a text file; lr decays linearly to a tenth over the run."""
+               quiet=False, corpus_name=None, model_kind="rnn", held_out=(), eval_every=0,
+               log_path=None, checkpoint_path=None):
+    """Char-RNN or char-LSTM on a text file, or on a folder of works (*.txt, sorted by name);
+    lr decays linearly to a tenth over the run.
+
+    held_out: names of works in the folder kept out of training; they are the held-out text
+    (scored one work at a time from a fresh state) instead of the last 10 % of the training
+    text. eval_every > 0 scores it every that many steps: the learning curve, kept in the
+    metrics and, one line a point, in log_path; checkpoint_path, if given, gets the model as it
+    is at each of those points (a long run stopped early still leaves a file)."""
     import hashlib
     import os
 
+    from devkit.evaluate import score_works
+    from models.charlstm import CharLSTM
     from models.charrnn import CharRNN, CharTrainer, vocabulary
-    raw = open(text_path, "rb").read()
-    text = raw.decode("utf-8")
-    model = CharRNN(vocabulary(text), hidden=hidden, seed=seed)
-    trainer = CharTrainer(model, text, seq_len=seq_len, batch=batch, lr=lr, seed=seed)
+    files = sorted(f for f in os.listdir(text_path) if f.endswith(".txt")) \
+        if os.path.isdir(text_path) else [None]
+    unknown = sorted(set(held_out) - set(files))
+    if unknown:
+        raise SystemExit(f"train: held-out works not in {text_path}: {', '.join(unknown)}")
+    raws = {f: open(os.path.join(text_path, f) if f else text_path, "rb").read() for f in files}
+    text = "".join(raws[f].decode("utf-8") for f in files if f not in held_out)
+    works = {f: raws[f].decode("utf-8") for f in held_out}
+    cls = {"rnn": CharRNN, "lstm": CharLSTM}[model_kind]
+    model = cls(vocabulary(text), hidden=hidden, seed=seed)
+    trainer = CharTrainer(model, text, seq_len=seq_len, batch=batch, lr=lr, seed=seed,
+                          held_out=bool(works))
+
+    def held_out_loss():
+        return score_works(model, works) if works else trainer.val_loss()
+
+    log = open(log_path, "w") if log_path else None
+    curve, last, t0 = [], None, time.time()
     bar = _bar(steps, "text", quiet)
     smooth = None
-    for i in range(steps):
+    for i in range(steps + 1):
+        if eval_every and (i % eval_every == 0 or i == steps):
+            last = held_out_loss()
+            val = last[0] if works else last
+            curve.append([i, round(val, 4)])
+            line = (f"step {i} chars {i * seq_len * batch} held_out_nats_per_char {val:.4f} "
+                    f"train_nats_per_char {smooth or float('nan'):.4f} minutes {(time.time() - t0) / 60:.1f}")
+            bar.write(line)
+            if log:
+                print(line, file=log, flush=True)
+            if checkpoint_path:
+                model.metrics = {"steps": i, "held_out_loss_per_char": round(val, 4),
+                                 "learning_curve": curve}
+                knowledge.save(model, checkpoint_path)
+        if i == steps:
+            break
         trainer.lr = lr * (1 - 0.9 * i / steps)
         loss = trainer.step()
         smooth = loss if smooth is None else 0.98 * smooth + 0.02 * loss
@@ -182,12 +222,25 @@ def train_text(text_path, hidden=256, steps=5000, seq_len=50, batch=32, lr=2e-3,
         if i % 100 == 0:
             bar.set_postfix(loss=f"{smooth:.3f}")
     bar.close()
-    model.metrics = {"val_loss_per_char": round(trainer.val_loss(), 4),
-                     "train_loss_per_char": round(float(smooth), 4), "steps": steps,
-                     "params": int(model.n_params()),
-                     "corpus": corpus_name or os.path.basename(text_path),
-                     "corpus_sha256": hashlib.sha256(raw).hexdigest(),
-                     "corpus_chars": len(text), "val_fraction": 0.1}
+    digest = hashlib.sha256(b"".join(raws[f] for f in files)).hexdigest()
+    model.metrics = {"train_loss_per_char": round(float(smooth), 4), "steps": steps,
+                     "seq_len": seq_len, "batch": batch, "lr": lr, "params": int(model.n_params()),
+                     "corpus": corpus_name or os.path.basename(os.path.normpath(text_path)),
+                     "corpus_sha256": digest, "corpus_chars": len(text),
+                     "train_minutes": round((time.time() - t0) / 60, 1)}
+    if works:
+        val, scored = last if eval_every else held_out_loss()   # the curve's last point is the end
+        model.metrics.update(
+            held_out_loss_per_char=round(val, 4),
+            held_out_works={f: {"chars": len(w), "nats_per_char": round(scored[f][0], 4),
+                                "outside_vocab": len(w) - len(model.encode(w))}
+                            for f, w in works.items()})
+    else:
+        model.metrics.update(val_loss_per_char=round(trainer.val_loss(), 4), val_fraction=0.1)
+    if curve:
+        model.metrics["learning_curve"] = curve
+    if log:
+        log.close()
     return model
 
 
@@ -221,8 +274,13 @@ def main(argv=None):
     d.add_argument("--lr", type=float, default=2e-3)
     d.add_argument("--hidden", type=int, default=128)
     d.add_argument("--max-shift", type=float, default=2, help="augmentation: random shift in pixels")
-    x = sub.add_parser("text", help="char-RNN on a text file")
-    x.add_argument("--text", default="static/data/text/hamlet.txt")
+    x = sub.add_parser("text", help="char-RNN or char-LSTM on a text file or a folder of works")
+    x.add_argument("--model", choices=("rnn", "lstm"), default="rnn")
+    x.add_argument("--text", default="static/data/text/hamlet.txt", help="a file or a folder of *.txt")
+    x.add_argument("--held-out", default="", help="comma-separated works of the folder kept for scoring")
+    x.add_argument("--eval-every", type=int, default=0, help="score the held-out text every N steps")
+    x.add_argument("--log", default=None, help="write the learning curve here too")
+    x.add_argument("--checkpoint", default=None, help="save the model here at every --eval-every")
     x.add_argument("--corpus-name", default=None)
     x.add_argument("--hidden", type=int, default=256)
     x.add_argument("--steps", type=int, default=5000)
@@ -245,7 +303,9 @@ def main(argv=None):
                              elastic=args.elastic)
     elif args.what == "text":
         model = train_text(args.text, args.hidden, args.steps, args.seq_len, args.batch, args.lr,
-                           args.seed, args.quiet, args.corpus_name)
+                           args.seed, args.quiet, args.corpus_name, args.model,
+                           [w for w in args.held_out.split(",") if w], args.eval_every, args.log,
+                           args.checkpoint)
     knowledge.save(model, args.out)
     print(f"wrote {args.out} in {time.time() - t0:.0f} s: {model.metrics}")
 

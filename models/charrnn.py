@@ -28,16 +28,19 @@ class CharRNN:
             raise ValueError("the vocabulary must be a non-empty string of distinct characters")
         self.vocab, V, H = vocab, len(vocab), hidden
         self.index = {c: i for i, c in enumerate(vocab)}
-        rng = np.random.default_rng(seed)
-        self.params = {
+        self.params = self.init_params(V, H, np.random.default_rng(seed), dtype)
+        self.hyper = {"hidden": H, "vocab_size": V}
+        self.metrics = {}
+
+    @staticmethod
+    def init_params(V, H, rng, dtype):
+        return {
             "Wx": (rng.standard_normal((V, H)) * 0.01).astype(dtype),
             "Wh": (np.linalg.qr(rng.standard_normal((H, H)))[0] * 0.9).astype(dtype),  # near-orthogonal keeps early gradients alive
             "b": np.zeros(H, dtype),
             "Wy": (rng.standard_normal((H, V)) * 0.01).astype(dtype),
             "by": np.zeros(V, dtype),
         }
-        self.hyper = {"hidden": H, "vocab_size": V}
-        self.metrics = {}
 
     @staticmethod
     def shapes(hyper):
@@ -67,57 +70,88 @@ class CharRNN:
         """Text -> int ids; characters outside the vocabulary are dropped."""
         return np.array([self.index[c] for c in text if c in self.index], np.int64)
 
-    # forward + backward on a (T, B) window ----------------------------------------------
-    def loss_and_grads(self, inputs, targets, h0):
-        """inputs/targets (T, B) ids, h0 (B, H). Returns loss, grads, last hidden state."""
+    # the recurrence: what CharLSTM replaces ----------------------------------------------
+    def init_state(self, batch):
+        """The recurrent state of `batch` fresh streams (for the RNN, just h)."""
+        return np.zeros((batch, self.hyper["hidden"]), self.params["Wh"].dtype)
+
+    def forward(self, ids, state):
+        """ids (T, B) -> hidden states Hs (T, B, H), a cache for backward, the last state."""
         p = self.params
-        T, B = inputs.shape
-        Hs, cache = rnn_forward(inputs, p["Wx"], p["Wh"], p["b"], h0)   # ids: row lookups
-        hflat = Hs.reshape(T * B, -1)
+        Hs, cache = rnn_forward(ids, p["Wx"], p["Wh"], p["b"], state)   # ids: row lookups
+        return Hs, cache, Hs[-1].copy()
+
+    def backward(self, dHs, cache):
+        _, dWx, dWh, db, _ = rnn_backward(dHs, cache)
+        return {"Wx": dWx, "Wh": dWh, "b": db}
+
+    def sampler(self):
+        """(state, step) in float64 for one stream: step(id, state) -> (h, state)."""
+        Wx, Wh, b = (self.params[k].astype(np.float64) for k in ("Wx", "Wh", "b"))
+
+        def step(i, h):
+            h = np.tanh(Wx[i] + h @ Wh + b)
+            return h, h
+        return np.zeros(self.hyper["hidden"]), step
+
+    # shared by the char-RNN and the char-LSTM: output layer, loss, sampling --------------
+    def loss_and_grads(self, inputs, targets, state):
+        """inputs/targets (T, B) ids. Returns loss, grads, the last recurrent state."""
+        p = self.params
+        Hs, cache, state = self.forward(inputs, state)
+        hflat = Hs.reshape(-1, Hs.shape[-1])
         logp = log_softmax(hflat @ p["Wy"] + p["by"])
         y = targets.reshape(-1)
         loss = nll_loss(logp, y)
         dz = log_softmax_nll_backward(logp, y)
-        dHs = (dz @ p["Wy"].T).reshape(Hs.shape)
-        _, dWx, dWh, db, _ = rnn_backward(dHs, cache)
-        grads = {"Wx": dWx, "Wh": dWh, "b": db, "Wy": hflat.T @ dz, "by": dz.sum(axis=0)}
-        return loss, grads, Hs[-1].copy()
+        grads = self.backward((dz @ p["Wy"].T).reshape(Hs.shape), cache)
+        grads.update(Wy=hflat.T @ dz, by=dz.sum(axis=0))
+        return loss, grads, state
 
-    def loss_on(self, ids, chunk=1000):
-        """Mean nats per character of predicting ids[1:] from what came before (one stream)."""
+    def loss_on(self, ids, chunk=1000, streams=1):
+        """Mean nats per character of predicting ids[1:] from what came before.
+
+        streams > 1 cuts the ids into that many contiguous slices run side by side (faster;
+        each slice starts from a fresh state, so slightly higher than one stream)."""
         p = self.params
-        h = np.zeros((1, p["Wh"].shape[0]), p["Wh"].dtype)
+        span = (len(ids) - 1) // streams
+        if span < 1:
+            return 0.0
+        pos = np.arange(streams)[:, None] * span                   # (S, 1) slice starts
+        state = self.init_state(streams)
         total, n = 0.0, 0
-        for s in range(0, len(ids) - 1, chunk):
-            x, y = ids[s:s + chunk + 1][:-1], ids[s + 1:s + chunk + 1]
-            Hs, _ = rnn_forward(x[:, None], p["Wx"], p["Wh"], p["b"], h)
-            h = Hs[-1]
-            logp = log_softmax(Hs[:, 0] @ p["Wy"] + p["by"])
-            total += nll_loss(logp, y) * len(y)
-            n += len(y)
-        return total / max(n, 1)
+        for s in range(0, span, chunk):
+            steps = np.arange(s, min(s + chunk, span))[None, :]
+            x, y = ids[(pos + steps).T], ids[(pos + steps + 1).T]  # (T, S)
+            Hs, _, state = self.forward(x, state)
+            logp = log_softmax(Hs.reshape(-1, Hs.shape[-1]) @ p["Wy"] + p["by"])
+            total += nll_loss(logp, y.reshape(-1)) * y.size
+            n += y.size
+        return total / n
 
-    # sampling -----------------------------------------------------------------------------
+    def nats_per_char(self, text):
+        """Mean negative log-likelihood per character of `text` (characters outside the
+        vocabulary are dropped), read as one stream from a fresh state."""
+        return self.loss_on(self.encode(text))
+
     def sample(self, prefix="", length=200, temperature=1.0, seed=None):
         """Continue `prefix` by `length` characters (returned WITHOUT the prefix).
 
         temperature < 1 is more conservative, > 1 wilder; seed makes it reproducible."""
-        p = self.params
         rng = np.random.default_rng(seed)
         temperature = max(float(temperature), 1e-3)
-        H = p["Wh"].shape[0]
-        h = np.zeros(H, np.float64)
-        Wx, Wh, b, Wy, by = (p[k].astype(np.float64) for k in ("Wx", "Wh", "b", "Wy", "by"))
+        Wy, by = (self.params[k].astype(np.float64) for k in ("Wy", "by"))
+        state, step = self.sampler()
         ids = list(self.encode(prefix)) or [self.index.get("\n", 0)]
         for i in ids:                                         # warm the state on the prefix
-            h = np.tanh(Wx[i] + h @ Wh + b)
+            h, state = step(i, state)
         out = []
         for _ in range(int(length)):
             z = (h @ Wy + by) / temperature
             z = np.exp(z - z.max())
             i = int(rng.choice(len(z), p=z / z.sum()))
             out.append(self.vocab[i])
-            h = np.tanh(Wx[i] + h @ Wh + b)
+            h, state = step(i, state)
         return "".join(out)
 
 
@@ -125,10 +159,11 @@ class CharTrainer:
     """One Adam step per call over BATCH parallel streams, carrying the hidden state
     between windows (truncated BPTT, as min-char-rnn does). `lr` may change between steps."""
 
-    def __init__(self, model, text, seq_len=SEQ_LEN, batch=BATCH, lr=LR, seed=0):
+    def __init__(self, model, text, seq_len=SEQ_LEN, batch=BATCH, lr=LR, seed=0, held_out=False):
+        """held_out=True: the caller scores its own held-out text, so all of `text` trains."""
         self.model, self.seq_len, self.batch = model, seq_len, batch
         ids = model.encode(text)
-        n_val = int(len(ids) * VAL_FRACTION)
+        n_val = 0 if held_out else int(len(ids) * VAL_FRACTION)
         self.train_ids, self.val_ids = ids[:len(ids) - n_val], ids[len(ids) - n_val:]
         if len(self.train_ids) < batch * (seq_len + 1):
             raise ValueError("the text is too short for this batch size and sequence length")
@@ -137,7 +172,7 @@ class CharTrainer:
         self.starts = np.arange(batch) * span                 # each stream reads its own slice
         self.offset = int(np.random.default_rng(seed).integers(0, seq_len))
         self.span = span
-        self.h = np.zeros((batch, model.params["Wh"].shape[0]), model.params["Wh"].dtype)
+        self.state = model.init_state(batch)
         self.steps = 0
 
     @property
@@ -153,10 +188,10 @@ class CharTrainer:
         T = self.seq_len
         if self.offset + T + 1 > self.span:                   # end of the slices: start over
             self.offset = 0
-            self.h[:] = 0
+            self.state = self.model.init_state(self.batch)
         pos = self.starts[:, None] + self.offset + np.arange(T + 1)[None, :]
         win = self.train_ids[pos].T                           # (T+1, B)
-        loss, grads, self.h = self.model.loss_and_grads(win[:-1], win[1:], self.h)
+        loss, grads, self.state = self.model.loss_and_grads(win[:-1], win[1:], self.state)
         clip_grads(grads, CLIP)
         self.opt.step(grads)
         self.offset += T

@@ -16,8 +16,8 @@ import zipfile
 import numpy as np
 
 FORMAT, VERSION = "falken-knowledge", 1
-MAX_FILE_BYTES = 8 * 1024 * 1024      # shipped files are < 1 MB; uploads beyond this are refused
-MAX_META_BYTES = 1024 * 1024          # the JSON meta (char-rnn vocab included) is small
+MAX_FILE_BYTES = 8 * 1024 * 1024      # shipped files are <= 4 MB; uploads beyond this are refused
+MAX_META_BYTES = 1024 * 1024          # the JSON meta (char-rnn/-lstm vocab included) is small
 MAX_PARAMS = 2_000_000                # total float32 values a file may declare
 DTYPE = np.dtype("<f4")               # every parameter is stored as little-endian float32
 
@@ -27,6 +27,7 @@ KINDS = {
     "mnist-mlp": ("models.mlp", "MLP"),
     "mnist-cnn": ("models.cnn", "CNN"),
     "char-rnn": ("models.charrnn", "CharRNN"),
+    "char-lstm": ("models.charlstm", "CharLSTM"),
 }
 
 

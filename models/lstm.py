@@ -4,6 +4,8 @@ Shapes: X (T, B, D) inputs, Wx (D, 4H), Wh (H, 4H), b (4H,). Gates are laid out
 [input | forget | output | candidate] along the last axis, so one (B,H)@(H,4H) matmul per step
 serves all four gates, and the input part of every step is one big (T*B,D)@(D,4H) matmul done
 before the loop. That is the "fuse the gate matmuls" step the LSTM benchmark asks for.
+X may also be integer ids (T, B), as in rnn.py: the input part is then the row lookup Wx[ids]
+(a one-hot input without the one-hot matrix), which is what the char-LSTM feeds it.
 """
 import numpy as np
 
@@ -29,11 +31,13 @@ def init_lstm(D, H, rng, dtype=np.float32):
 
 def lstm_forward(X, Wx, Wh, b, h0=None, c0=None):
     """Run the LSTM over X. Returns Hs (T, B, H) and a cache for lstm_backward."""
-    T, B, _ = X.shape
+    T, B = X.shape[:2]
     H = Wh.shape[0]
     dt = Wh.dtype
-    # input contribution of every step at once: one large matmul
-    A = (X.reshape(T * B, -1) @ Wx).reshape(T, B, 4 * H)
+    if X.dtype.kind in "iu":
+        A = Wx[X]                           # one-hot input = row lookup (a fresh copy)
+    else:                                   # input contribution of every step: one large matmul
+        A = (X.reshape(T * B, -1) @ Wx).reshape(T, B, 4 * H)
     A += b
     G = np.empty((T, B, 4 * H), dt)        # activated gates per step
     Cs = np.empty((T, B, H), dt)           # cell states
@@ -56,7 +60,8 @@ def lstm_forward(X, Wx, Wh, b, h0=None, c0=None):
 
 def lstm_backward(dHs, cache):
     """Backprop through time. dHs (T, B, H) is the loss gradient w.r.t. every hidden state
-    (zeros where a step has no loss). Returns dX, dWx, dWh, db, dh0, dc0."""
+    (zeros where a step has no loss). Returns dX, dWx, dWh, db, dh0, dc0 (dX is None for
+    integer-id inputs)."""
     X, Wx, Wh, h0, c0, G, Cs, Hs = cache
     T, B, H = Hs.shape
     dA = np.empty_like(G)
@@ -81,11 +86,15 @@ def lstm_backward(dHs, cache):
         dc_next = dc * f
     # weight gradients for all steps at once (again one large matmul each)
     dA2 = dA.reshape(T * B, 4 * H)
-    dWx = X.reshape(T * B, -1).T @ dA2
     h_prev = np.empty_like(Hs)
     h_prev[0] = 0 if h0 is None else h0
     h_prev[1:] = Hs[:-1]
     dWh = h_prev.reshape(T * B, H).T @ dA2
     db = dA2.sum(axis=0)
+    if X.dtype.kind in "iu":
+        dWx = np.zeros_like(Wx)
+        np.add.at(dWx, X.reshape(-1), dA2)              # scatter-add rows of the used ids
+        return None, dWx, dWh, db, dh_next, dc_next
+    dWx = X.reshape(T * B, -1).T @ dA2
     dX = (dA2 @ Wx.T).reshape(X.shape)
     return dX, dWx, dWh, db, dh_next, dc_next

@@ -56,3 +56,30 @@ def test_an_uploaded_text_with_a_new_alphabet_trains_a_new_model(page, tmp_path)
     page.js("document.getElementById('text-prefix').value = ''")
     output = write(page)
     assert len(output) > 100 and set(output) <= set("αβγδεζηθικλμνξο \n"), output[:80]
+
+
+def choose(page, kind):
+    page.js("const s = document.getElementById('text-model'); s.value = arguments[0];"
+            "s.dispatchEvent(new Event('change', {bubbles: true}))", kind)
+    page.wait_for(f"document.getElementById('text-status').dataset.model === '{kind}'", what=f"the {kind}")
+
+
+def test_the_lstm_writes_by_default_and_the_rnn_stays_selectable_and_trainable(page):
+    page.open("#text")
+    page.wait_for("document.getElementById('text-output').textContent.length > 100", what="the first sample")
+    assert page.js("return document.getElementById('text-model').value") == "char-lstm"
+    assert page.js("return document.getElementById('text-status').dataset.model") == "char-lstm"
+    choose(page, "char-rnn")
+    assert "RNN" in page.text("#text-status") and len(write(page)) > 100
+    page.wait_for("!document.getElementById('text-train').disabled", what="the trainer worker")
+    page.driver.find_element(By.ID, "text-train").click()
+    page.wait_for("+document.getElementById('text-status').dataset.iteration >= 3", what="RNN training steps")
+    choose(page, "char-lstm")                     # pauses the RNN's session; the LSTM writes
+    assert page.text("#text-train") == "Train" and "LSTM" in page.text("#text-status")
+    assert len(write(page)) > 100
+    page.driver.find_element(By.ID, "text-train").click()
+    page.wait_for("document.getElementById('text-status').dataset.state === 'running'", what="the LSTM session")
+    page.wait_for("+document.getElementById('text-status').dataset.iteration >= 1", what="LSTM training steps")
+    page.driver.find_element(By.ID, "text-train").click()
+    page.wait_for("document.getElementById('text-status').dataset.state === 'paused'", what="the pause")
+    assert len(write(page)) > 100

@@ -12,7 +12,7 @@ from devkit import train
 
 ROOT = Path(__file__).resolve().parent.parent
 MINE = ["layers", "optim", "lstm", "rnn", "tictactoe", "ttt_player", "mlp", "preprocess",
-        "charrnn", "knowledge"]
+        "charrnn", "charlstm", "knowledge"]
 
 
 def run(*args):
@@ -31,6 +31,36 @@ def test_train_and_evaluate_text_from_the_command_line(tmp_path):
     assert m.metrics["steps"] == 30 and m.hyper["hidden"] == 16 and m.metrics["corpus"] == "tiny.txt"
     r = run("-m", "devkit.evaluate", str(out), "--text", str(corpus))
     assert r.returncode == 0 and "val_loss_per_char:" in r.stdout and "sample_t0.7:" in r.stdout
+
+
+def test_train_lstm_on_works_with_held_out_works_and_a_learning_curve(tmp_path):
+    works = tmp_path / "works"
+    works.mkdir()
+    for name, line in (("a.txt", "Ham.\nTo be, or not to be.\n"), ("b.txt", "Oph.\nMy lord, to be.\n"),
+                       ("c.txt", "Hor.\nNot to be, my lord.\n"), ("notes.md", "ignored")):
+        (works / name).write_text(line * 30)
+    out, log, ck = tmp_path / "lstm.npz", tmp_path / "curve.log", tmp_path / "ck.npz"
+    train.main(["text", "--model", "lstm", "--text", str(works), "--held-out", "b.txt,c.txt",
+                "--hidden", "8", "--steps", "20", "--seq-len", "8", "--batch", "2", "--lr", "1e-2",
+                "--eval-every", "10", "--log", str(log), "--checkpoint", str(ck), "--out", str(out),
+                "--quiet"])
+    m = K.load(out)
+    metrics = m.metrics
+    assert m.KIND == "char-lstm" and metrics["corpus_chars"] == len((works / "a.txt").read_text())
+    assert sorted(metrics["held_out_works"]) == ["b.txt", "c.txt"]
+    assert metrics["held_out_works"]["b.txt"]["chars"] == len((works / "b.txt").read_text())
+    steps = [s for s, _ in metrics["learning_curve"]]
+    assert steps == [0, 10, 20] and metrics["learning_curve"][-1][1] == metrics["held_out_loss_per_char"]
+    assert metrics["learning_curve"][-1][1] < metrics["learning_curve"][0][1]      # it learned
+    by_work = [metrics["held_out_works"][w]["nats_per_char"] for w in ("b.txt", "c.txt")]
+    assert min(by_work) <= metrics["held_out_loss_per_char"] <= max(by_work)
+    assert by_work[0] == pytest.approx(m.nats_per_char((works / "b.txt").read_text()), abs=1e-4)
+    assert len(log.read_text().splitlines()) == 3 and "held_out_nats_per_char" in log.read_text()
+    assert K.load(ck).metrics["steps"] == 20
+    figures = ev.main([str(out), "--text", str(works)])          # devkit.evaluate re-scores them
+    assert figures["held_out_loss_per_char"] == pytest.approx(metrics["held_out_loss_per_char"], abs=1e-4)
+    with pytest.raises(SystemExit, match="d.txt"):
+        train.train_text(str(works), model_kind="lstm", held_out=["d.txt"], quiet=True)
 
 
 def test_training_is_seeded(tmp_path):
@@ -70,9 +100,10 @@ def test_evaluate_explains_a_bad_file(tmp_path):
 
 
 def test_browser_modules_import_nothing_the_browser_lacks():
-    code = ("import sys, models.knowledge as K, models.mlp, models.charrnn, models.ttt_player, "
-            "models.preprocess, models.tictactoe, models.optim\n"
+    code = ("import sys, models.knowledge as K, models.mlp, models.charrnn, models.charlstm, "
+            "models.ttt_player, models.preprocess, models.tictactoe, models.optim\n"
             "for m in (models.mlp.MLP(hidden=4), models.charrnn.CharRNN('ab', hidden=2), "
+            "models.charlstm.CharLSTM('ab', hidden=2), "
             "models.ttt_player.TicTacToeLSTM(hidden=2)): K.load(K.to_bytes(m))\n"
             "bad = {'tqdm', 'hypothesis', 'js', 'pyscript', 'pyodide', 'multiprocessing', 'concurrent'}\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in bad))")

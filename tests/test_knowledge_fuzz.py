@@ -4,13 +4,14 @@ import io
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from models import knowledge as K
+from models.charlstm import CharLSTM
 from models.charrnn import CharRNN
 from models.cnn import CNN
 from models.mlp import MLP
 from models.ttt_player import TicTacToeLSTM
 
 VALID = [K.to_bytes(m) for m in (TicTacToeLSTM(hidden=4), MLP(hidden=2), CharRNN("xy\n", hidden=3),
-                                  CNN(conv1=2, conv2=3))]
+                                  CNN(conv1=2, conv2=3), CharLSTM("xy\n", hidden=3))]
 SETTINGS = settings(max_examples=600, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 seen = {"ok": 0, "refused": 0}

@@ -98,6 +98,24 @@ def test_lstm_sequence(rng):
         check(analytic, f, x)
 
 
+def test_lstm_sequence_on_integer_ids(rng):
+    """Ids in place of one-hot rows (the char-LSTM's input): the same maths, dWx scattered."""
+    T, B, V, H = 5, 3, 4, 3
+    ids = rng.integers(0, V, (T, B))
+    ids[0] = 2                                         # repeated ids: the scatter must add
+    Wx, Wh, b = init_lstm(V, H, rng, np.float64)
+    Wx += rng.standard_normal(Wx.shape) * 0.3
+    h0, c0 = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    R = rng.standard_normal((T, B, H))
+    f = lambda: float((lstm_forward(ids, Wx, Wh, b, h0, c0)[0] * R).sum())
+    Hs, cache = lstm_forward(ids, Wx, Wh, b, h0, c0)
+    assert np.allclose(Hs, lstm_forward(np.eye(V)[ids], Wx, Wh, b, h0, c0)[0])
+    dX, dWx, dWh, db, dh0, dc0 = lstm_backward(R, cache)
+    assert dX is None
+    for analytic, x in ((dWx, Wx), (dWh, Wh), (db, b), (dh0, h0), (dc0, c0)):
+        check(analytic, f, x)
+
+
 def test_lstm_single_step_matches_cell_equations(rng):
     D, H = 3, 2
     x = rng.standard_normal((1, 1, D))

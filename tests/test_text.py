@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from models import knowledge as K
+from models.charlstm import CharLSTM
 from models.charrnn import CharRNN, CharTrainer, vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -13,13 +14,16 @@ CORPUS = ROOT / "static" / "data" / "text" / "hamlet.txt"
 needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="corpus not built: run `make data`")
 
 
-def test_char_rnn_gradients_match_finite_differences():
-    m = CharRNN("abcd\n", hidden=6, seed=0, dtype=np.float64)
+@pytest.mark.parametrize("cls", [CharRNN, CharLSTM])
+def test_char_model_gradients_match_finite_differences(cls):
+    m = cls("abcd\n", hidden=6, seed=0, dtype=np.float64)
     rng = np.random.default_rng(0)
     for p in m.params.values():
         p += rng.standard_normal(p.shape) * 0.3
     inp, tgt = rng.integers(0, 5, (4, 3)), rng.integers(0, 5, (4, 3))
-    h0 = rng.standard_normal((3, 6)) * 0.5
+    h0 = m.init_state(3)                                  # h, or (h, c) for the LSTM
+    for s in (h0 if isinstance(h0, tuple) else (h0,)):
+        s += rng.standard_normal(s.shape) * 0.5
     _, grads, _ = m.loss_and_grads(inp, tgt, h0)
     for k, p in m.params.items():
         num = np.zeros_like(p)
