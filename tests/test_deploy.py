@@ -13,7 +13,7 @@ from tests.support.proxy import ALIASES
 from tests.support.s3_server import S3Server
 from tools import deploy, site
 from tools.site import ROOT
-from tools.mime import IMMUTABLE, REVALIDATE
+from tools.mime import IMMUTABLE, REVALIDATE, content_hash
 
 pytestmark = pytest.mark.timeout(300)
 BUCKET = "falken-test"
@@ -72,9 +72,8 @@ def test_every_object_carries_the_right_headers(built_site, s3, deployed):
         assert head["ContentType"] == entry["content_type"], entry["path"]
         assert head.get("ContentEncoding") == entry["content_encoding"], entry["path"]
         assert head["ContentLength"] == entry["bytes"]
-        path = entry["path"]
-        immutable = path.startswith(("static/vendor/", "static/data/")) and \
-            not path.endswith(("manifest.json", "pyodide-lock.json"))
+        path = entry["path"]  # immutable only under its own hash (tests/test_site_build.py)
+        immutable = bool(content_hash(path)) and entry["raw_sha256"].startswith(content_hash(path))
         assert head["CacheControl"] == (IMMUTABLE if immutable else REVALIDATE), path
 
 
