@@ -52,6 +52,9 @@ def s3(tmp_path_factory):
     patch.delenv("AWS_ENDPOINT_URL", raising=False)
     with S3Server() as server:
         server.home = home
+        # moto reads a dotted Host as a virtual-hosted bucket (falken-s3.test -> bucket "falken-s3");
+        # the browser test opens the site path-style under that alias, as an S3-compatible endpoint.
+        patch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", f"http://{S3_ALIAS}:{server.port}")
         yield server
     patch.undo()
 
