@@ -69,10 +69,11 @@ $(FASHION_MNIST):
 site: setup $(DATA)
 	@$(PY) -m tools.site
 
-# Upload build/site to S3: make deploy BUCKET=name [AWS_ENDPOINT_URL=url] [PREFIX=path]
+# Upload build/site to S3: make deploy BUCKET=name [AWS_ENDPOINT_URL=url] [PREFIX=path] [PRUNE=1|dry]
+# (PRUNE=1 then deletes what the site no longer has under PREFIX; PRUNE=dry only lists it)
 deploy: site
 	@$(PY) -m tools.deploy --bucket "$(BUCKET)" $(if $(PREFIX),--prefix "$(PREFIX)") \
-	  $(if $(AWS_ENDPOINT_URL),--endpoint-url "$(AWS_ENDPOINT_URL)")
+	  $(if $(AWS_ENDPOINT_URL),--endpoint-url "$(AWS_ENDPOINT_URL)") $(if $(PRUNE),--prune "$(PRUNE)")
 
 # Benchmarks, not part of `make test`: build/bench/results.{json,md} (bench/__init__.py says more).
 # make bench [RUNS=5] [BENCH_ARGS="--label after --compare before"] (--part native|browser: one half)

@@ -4,6 +4,8 @@ import hashlib
 import json
 import logging
 import re
+import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -13,10 +15,12 @@ from tests.support.proxy import ALIASES
 from tests.support.s3_server import S3Server
 from tools import deploy, site
 from tools.site import ROOT
-from tools.mime import IMMUTABLE, REVALIDATE
+from tools.mime import IMMUTABLE, REVALIDATE, content_hash
 
 pytestmark = pytest.mark.timeout(300)
 BUCKET = "falken-test"
+PUBLIC_POLICY_ONLY = {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                      "BlockPublicPolicy": False, "RestrictPublicBuckets": False}
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +35,9 @@ def built_site(site_dir):
 
 
 def run_deploy(s3, site_dir, bucket=BUCKET, **options):
-    return deploy.deploy(bucket, endpoint_url=s3.url, out=site_dir / "site",
-                         file_list=site_dir / "site-files.json", say=lambda *_: None, **options)
+    options.setdefault("say", lambda *_: None)
+    options.setdefault("endpoint_url", s3.url)
+    return deploy.deploy(bucket, out=site_dir / "site", file_list=site_dir / "site-files.json", **options)
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +52,9 @@ def s3(tmp_path_factory):
     patch.delenv("AWS_ENDPOINT_URL", raising=False)
     with S3Server() as server:
         server.home = home
+        # moto reads a dotted Host as a virtual-hosted bucket (falken-s3.test -> bucket "falken-s3");
+        # the browser test opens the site path-style under that alias, as an S3-compatible endpoint.
+        patch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", f"http://{S3_ALIAS}:{server.port}")
         yield server
     patch.undo()
 
@@ -72,9 +80,8 @@ def test_every_object_carries_the_right_headers(built_site, s3, deployed):
         assert head["ContentType"] == entry["content_type"], entry["path"]
         assert head.get("ContentEncoding") == entry["content_encoding"], entry["path"]
         assert head["ContentLength"] == entry["bytes"]
-        path = entry["path"]
-        immutable = path.startswith(("static/vendor/", "static/data/")) and \
-            not path.endswith(("manifest.json", "pyodide-lock.json"))
+        path = entry["path"]  # immutable only under its own hash (tests/test_site_build.py)
+        immutable = bool(content_hash(path)) and entry["raw_sha256"].startswith(content_hash(path))
         assert head["CacheControl"] == (IMMUTABLE if immutable else REVALIDATE), path
 
 
@@ -139,6 +146,111 @@ def test_public_read_policy_website_and_anonymous_get(s3, deployed):
     with urllib.request.urlopen(f"{s3.url}/{BUCKET}/index.html") as response:
         assert response.headers["Content-Encoding"] == "gzip"
         assert b"<html" in gzip.decompress(response.read())
+
+
+def test_block_public_access_stays_on_for_acls_and_the_output_says_what_changed(s3, site_dir, deployed):
+    """AWS creates buckets with all four settings on; a deploy relaxes only the two that a
+    public-read policy needs (it used to delete the whole block)."""
+    api = client(s3)
+    assert api.get_public_access_block(Bucket=BUCKET)["PublicAccessBlockConfiguration"] == PUBLIC_POLICY_ONLY
+    api.create_bucket(Bucket="falken-bpa")
+    api.put_public_access_block(Bucket="falken-bpa", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    said = []
+    run_deploy(s3, site_dir, "falken-bpa", prefix="v1", say=said.append)
+    assert api.get_public_access_block(Bucket="falken-bpa")["PublicAccessBlockConfiguration"] == PUBLIC_POLICY_ONLY
+    assert ("deploy: Block Public Access on falken-bpa: BlockPublicAcls and IgnorePublicAcls on, BlockPublicPolicy "
+            "and RestrictPublicBuckets off (the public-read policy needs them off); changed: BlockPublicPolicy off, "
+            "RestrictPublicBuckets off") in said
+    said.clear()
+    run_deploy(s3, site_dir, "falken-bpa", prefix="v1", say=said.append)
+    assert any(line.startswith("deploy: Block Public Access") and line.endswith("; unchanged") for line in said)
+
+
+def all_keys(s3, bucket):
+    pages = client(s3).get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return {item["Key"]: item["ETag"] for page in pages for item in page.get("Contents", [])}
+
+
+def test_prune_lists_then_deletes_only_what_the_site_no_longer_has_under_its_prefix_after_the_page(
+        built_site, s3, site_dir, monkeypatch):
+    bucket, api = "falken-prune", client(s3)
+    run_deploy(s3, site_dir, bucket, prefix="v1")
+    run_deploy(s3, site_dir, bucket, prefix="v2")
+    stale = ["v1/old/page.js", "v1/static/data/mnist/train-999-0123abcd.npz"]
+    beside = ["notes.txt", "v1-notes/a.txt", "v10/index.html"]  # outside v1/ though they start with "v1"
+    for key in stale + beside:
+        api.put_object(Bucket=bucket, Key=key, Body=b"kept elsewhere")
+    older_page = {"Bucket": bucket, "Key": "v1/index.html", "Body": b"<html>the previous page</html>"}
+
+    api.put_object(**older_page)
+    before = set(all_keys(s3, bucket))
+    said = []
+    dry = run_deploy(s3, site_dir, bucket, prefix="v1", prune="dry", say=said.append)
+    assert set(all_keys(s3, bucket)) == before and dry["stale"] == stale and dry["pruned"] == []
+    report = next(line for line in said if line.startswith("deploy: prune"))
+    assert report.splitlines() == [f"deploy: prune would delete (PRUNE=dry: nothing deleted) 2 objects under "
+                                   f"s3://{bucket}/v1/ the site no longer has", *(f"  {key}" for key in stale)]
+
+    api.put_object(**older_page)  # so that this deploy switches index.html again
+    calls, real = [], deploy.s3_client
+
+    def recording_client(*args, **kwargs):
+        s3_api = real(*args, **kwargs)
+        s3_api.meta.events.register("before-call.s3.PutObject",
+                                    lambda params, **_: calls.append(("put", params["url_path"])))
+        s3_api.meta.events.register("before-call.s3.DeleteObjects",
+                                    lambda params, **_: calls.append(("delete", params["url_path"])))
+        return s3_api
+    monkeypatch.setattr(deploy, "s3_client", recording_client)
+    pruned = run_deploy(s3, site_dir, bucket, prefix="v1", prune="1")
+    assert pruned["pruned"] == stale and set(all_keys(s3, bucket)) == before - set(stale)
+    kinds = [kind for kind, _ in calls]
+    page_put = next(i for i, (kind, path) in enumerate(calls) if kind == "put" and path.endswith("/v1/index.html"))
+    assert kinds.count("delete") == 1 and page_put == len(calls) - 2 and kinds[-1] == "delete"  # page, then prune
+    v2 = {k for k in all_keys(s3, bucket) if k.startswith("v2/")}
+    assert v2 == {f"v2/{f['path']}" for f in built_site["files"]}
+    assert set(beside) <= set(all_keys(s3, bucket))
+    again = run_deploy(s3, site_dir, bucket, prefix="v1", prune="1")
+    assert again["pruned"] == [] and again["uploaded"] == 0
+
+
+def test_prune_at_the_bucket_root_or_with_a_wrong_mode_is_refused_before_anything_is_done(s3, site_dir):
+    with pytest.raises(deploy.DeployError, match="PRUNE needs a PREFIX"):
+        run_deploy(s3, site_dir, "falken-root-prune", prune="1")
+    with pytest.raises(deploy.DeployError, match="PRUNE=yes: use PRUNE=1"):
+        run_deploy(s3, site_dir, "falken-root-prune", prefix="v1", prune="yes")
+    assert "falken-root-prune" not in {b["Name"] for b in client(s3).list_buckets()["Buckets"]}
+
+
+def test_both_urls_are_printed_and_the_rest_one_serves_the_page(s3, site_dir, deployed):
+    said = []
+    run_deploy(s3, site_dir, say=said.append)
+    rest = f"{s3.url}/{BUCKET}/index.html"
+    assert said[-2:] == [f"deploy: website: none ({s3.url} has no S3 website endpoint)",
+                         f"deploy: REST: {rest} (not HTTPS: no service worker)"]
+    with urllib.request.urlopen(rest) as response:
+        assert b"<html" in gzip.decompress(response.read())
+
+
+def test_on_aws_both_the_website_and_the_https_url_are_printed(s3, built_site, site_dir):
+    """The same deploy against AWS itself, as moto's in-process mock stands for it (in a
+    subprocess: the mock would reset the server's buckets that the other tests use)."""
+    script = ("import sys, moto; from pathlib import Path; from tools import deploy\n"
+              "with moto.mock_aws():\n"
+              "    deploy.deploy('falken-aws', prefix='v1', region='us-east-1', out=Path(sys.argv[1]) / 'site',\n"
+              "                  file_list=Path(sys.argv[1]) / 'site-files.json')\n")
+    run = subprocess.run([sys.executable, "-c", script, str(site_dir)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=240)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-2:] == [
+        "deploy: website: http://falken-aws.s3-website-us-east-1.amazonaws.com/v1/ "
+        "(plain HTTP: the page works, its service worker cannot run)",
+        "deploy: HTTPS: https://falken-aws.s3.us-east-1.amazonaws.com/v1/index.html "
+        "(REST endpoint, a secure context: the service worker can run)"]
+    assert deploy.site_urls("falken", "", "eu-central-1")[0] == "http://falken.s3-website.eu-central-1.amazonaws.com/"
+    assert deploy.site_urls("my.site", "v1", "eu-west-1") == (  # dotted: path-style for a valid certificate
+        "http://my.site.s3-website-eu-west-1.amazonaws.com/v1/", "https://s3.eu-west-1.amazonaws.com/my.site/v1/index.html")
 
 
 def test_deployed_blocks_match_the_manifest(built_site, s3, deployed):

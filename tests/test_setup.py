@@ -86,16 +86,23 @@ def test_missing_wheel_is_reported_in_one_line_and_setup_carries_on(fake_pyodide
     ("index.html", "text/html", "no-cache"),
     ("pyscript.toml", "application/toml", "no-cache"),
     ("app/main.py", "text/x-python", "no-cache"),
-    ("static/vendor/pyodide/pyodide.asm.wasm", "application/wasm", "immutable"),
-    ("static/vendor/pyodide/pyodide.mjs", "text/javascript", "immutable"),
+    ("static/vendor/pyodide/pyodide.asm.wasm", "application/wasm", "no-cache"),  # a fixed name
+    ("static/vendor/pyodide/pyodide.mjs", "text/javascript", "no-cache"),
     ("static/vendor/pyodide/pyodide-lock.json", "application/json", "no-cache"),
-    ("static/vendor/wheels/" + vendor.LOCK["pypi"]["pyodide-http"]["file"], "application/zip", "immutable"),
+    ("static/vendor/wheels/" + vendor.LOCK["pypi"]["pyodide-http"]["file"], "application/zip", "no-cache"),
+    ("static/data/mnist/manifest.json", "application/json", "no-cache"),
 ])
 def test_dev_server_sends_explicit_types_and_caching(site_server, path, content_type, cache):
     with urllib.request.urlopen(site_server.url + path) as response:
         assert response.headers["Content-Type"].startswith(content_type)
         assert cache in response.headers["Cache-Control"]
     assert mime.content_type(path).startswith(content_type)
+
+
+def test_dev_server_lets_content_addressed_files_be_kept(site_server):
+    manifest = json.loads((ROOT / "static/data/mnist/manifest.json").read_text())
+    with urllib.request.urlopen(site_server.url + "static/data/mnist/" + manifest["blocks"][0]["file"]) as response:
+        assert response.headers["Cache-Control"] == mime.IMMUTABLE
 
 
 def test_make_run_server_prints_its_url_and_stops_cleanly_on_ctrl_c():

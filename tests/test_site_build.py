@@ -1,12 +1,17 @@
 """`make site`: exactly the files the page needs, gzip-encoded where it pays, with a file list."""
 import gzip
 import hashlib
+import io
 import json
 import random
+import shutil
+import zipfile
 
+import numpy as np
 import pytest
 
-from tools import site
+from models import blocks
+from tools import mime, site, trim, vendor
 
 PAGE = """<!doctype html><html><head>
 <link rel="stylesheet" href="./static/css/a.css"><script type="module" src="./static/vendor/x/core.js"></script>
@@ -107,3 +112,72 @@ def test_the_trimmed_runtime_archives_travel_gzip_encoded(tmp_path):
     assert stdlib["content_encoding"] == "gzip" and stdlib["bytes"] < 0.5 * stdlib["raw_bytes"]
     wheels = [f for p, f in by_path.items() if p.startswith("static/vendor/pyodide/numpy-")]
     assert all(f["content_encoding"] == "gzip" for f in wheels)
+
+
+def test_every_immutable_file_of_the_real_site_is_named_by_its_own_hash(tmp_path):
+    """What is cached for a year must be content-addressed; what Pyodide and PyScript name
+    themselves (or the page names directly) is revalidated instead."""
+    listing = site.build(site.ROOT, tmp_path / "site", tmp_path / "files.json")
+    by_path = {f["path"]: f for f in listing["files"]}
+    immutable = {p for p, f in by_path.items() if f["cache_control"] == mime.IMMUTABLE}
+    for path in immutable:
+        assert by_path[path]["raw_sha256"].startswith(mime.content_hash(path)), path
+    manifest = json.loads((site.ROOT / "static/data/mnist/manifest.json").read_text())
+    blocks = {f"static/data/mnist/{b['file']}" for b in manifest["blocks"]}
+    numpy = f"static/vendor/pyodide/{vendor.pyodide_lock()['packages']['numpy']['file_name']}"
+    assert immutable == blocks | ({numpy} & set(by_path))
+    for fixed_name in ("static/vendor/pyodide/python_stdlib.zip", "static/vendor/pyodide/pyodide.asm.wasm",
+                       "static/vendor/pyscript/core.js", "static/vendor/uplot/uPlot.iife.min.js"):
+        assert by_path[fixed_name]["cache_control"] == mime.REVALIDATE
+
+
+def fake_runtime(root, stdlib_dropped, numpy_dropped, images):
+    """Pyodide's stdlib, a numpy wheel and MNIST blocks made by the real trimmer, wheel namer and
+    block writer, into the site tree `root`."""
+    def archive(names):
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zipped:
+            for name in names:
+                zipped.writestr(zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)), f"# {name}\n" * 50)
+        return out.getvalue()
+    pyodide = root / "static/vendor/py"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(trim, "STDLIB_DROPPED", stdlib_dropped)
+        patch.setattr(trim, "NUMPY_DROPPED", numpy_dropped)
+        (pyodide / "python_stdlib.zip").write_bytes(trim.trim_stdlib(archive(["json/__init__.py", "csv.py"])))
+        wheel = trim.trim_numpy_wheel(archive(["numpy/__init__.py", "numpy/fft/__init__.py"]))
+    for stale in pyodide.glob("numpy-*.whl"):
+        stale.unlink()
+    (pyodide / vendor.content_addressed_wheel_name("numpy-1.0-py3-none-any.whl", wheel)).write_bytes(wheel)
+    shutil.rmtree(root / "static/data/mnist")
+    blocks.write_blocks(root / "static/data/mnist", {"train": (images, np.arange(len(images), dtype=np.uint8) % 10)},
+                        block_size=4, seed=0, source="test")
+
+
+def test_a_file_whose_bytes_change_is_never_left_immutable_under_its_old_name(tmp_path):
+    """Build, change one vendored archive's trim list, the wheel's and one data image, build
+    again: every name that now holds other bytes is revalidated, and what is immutable either
+    kept its bytes or got a new name."""
+    root = make_root(tmp_path / "repo")
+    images = np.random.default_rng(0).integers(0, 256, (8, 28, 28), dtype=np.uint8)
+    fake_runtime(root, {"csv.py"}, ("numpy/fft/",), images)
+    first = site.build(root, tmp_path / "one" / "site", tmp_path / "one" / "files.json")
+    images[5, 3, 3] ^= 1
+    fake_runtime(root, set(), (), images)
+    second = site.build(root, tmp_path / "two" / "site", tmp_path / "two" / "files.json")
+    before, after = ({f["path"]: f for f in b["files"]} for b in (first, second))
+    changed = {p for p in before.keys() & after.keys() if before[p]["raw_sha256"] != after[p]["raw_sha256"]}
+    assert "static/vendor/py/python_stdlib.zip" in changed        # the change was real
+    for path in changed:
+        assert before[path]["cache_control"] == after[path]["cache_control"] == mime.REVALIDATE, path
+    renamed = sorted(before.keys() ^ after.keys())
+    assert sorted(p.split("/")[-1].split("-")[0] for p in renamed) == ["numpy", "numpy", "train", "train"]
+    for path in renamed:
+        assert (before.get(path) or after.get(path))["cache_control"] == mime.IMMUTABLE, path
+
+
+def test_a_name_that_claims_a_hash_its_bytes_do_not_have_fails_the_build(tmp_path):
+    root = make_root(tmp_path / "repo")
+    (root / "static/data/mnist/train-000-0123abcd.npz").write_bytes(b"not those bytes")
+    with pytest.raises(site.SiteError, match="train-000-0123abcd.npz: its name says sha256 0123abcd"):
+        site.build(root, tmp_path / "out" / "site", tmp_path / "out" / "files.json")

@@ -9,7 +9,8 @@ Never tests/, the dev-kit CLIs, the Makefile, tools/ or dotfiles.
 Each file is stored once under its own path; when gzip saves at least GZIP_MIN_SAVING of a
 file whose type is worth trying, the stored bytes are the gzip stream (fixed mtime, so builds
 are byte-identical) and the file list says Content-Encoding: gzip. build/site-files.json
-lists every file with its headers and sha256s; tools/deploy.py uploads from it.
+lists every file with its headers and sha256s; tools/deploy.py uploads from it. A file whose
+name claims a content hash (tools/mime.py: those are cached as immutable) must hash to it.
 """
 import fnmatch
 import gzip
@@ -22,7 +23,7 @@ import tomllib
 import urllib.parse
 from pathlib import Path
 
-from tools.mime import cache_control, content_type
+from tools.mime import cache_control, content_hash, content_type
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "site"
@@ -145,6 +146,10 @@ def build(root=ROOT, out=OUT, file_list=FILE_LIST):
     for path in site_files(root):
         raw = (root / path).read_bytes()
         raw_sha = hashlib.sha256(raw).hexdigest()
+        claimed = content_hash(path)
+        if claimed and not raw_sha.startswith(claimed):  # it would be cached for a year as is
+            raise SiteError(f"{path}: its name says sha256 {claimed}…, its bytes hash to {raw_sha[:len(claimed)]}…; "
+                            f"rebuild it (`make setup`, `make data`) or rename it")
         old = previous.get(path)
         # Reuse last build's bytes for an unchanged file, unless the gzip rules may now decide otherwise.
         reusable = old and (old["content_encoding"] == "gzip" or Path(path).suffix.lower() not in GZIP_SUFFIXES)

@@ -197,6 +197,13 @@ def find_upstream_wheel(file_name, sha256):
     return data
 
 
+def content_addressed_wheel_name(upstream_file_name, data):
+    """`numpy-2.2.5-cp313-….whl` -> `numpy-2.2.5-0t<sha256[:10]>-cp313-….whl`: the build tag (which
+    must start with a digit) is the wheel's own hash, so it may be cached as immutable."""
+    distribution, version, tags = upstream_file_name.split("-", 2)
+    return f"{distribution}-{version}-0t{hashlib.sha256(data).hexdigest()[:10]}-{tags}"
+
+
 def vendor_pyodide_package(name):
     """Place Pyodide's wheel for `name`, trimmed, beside pyodide.mjs and point the vendored
     lockfile at it; returns False (and says why) if the wheel cannot be found.
@@ -212,8 +219,8 @@ def vendor_pyodide_package(name):
         return False
     trimmed = trim.trim_numpy_wheel(data) if name == "numpy" else data
     sha256 = hashlib.sha256(trimmed).hexdigest()
-    distribution, version, tags = upstream["file_name"].split("-", 2)
-    file_name = f"{distribution}-{version}-0t{sha256[:10]}-{tags}" if trimmed != data else upstream["file_name"]
+    file_name = content_addressed_wheel_name(upstream["file_name"], trimmed)
+    distribution = file_name.split("-", 1)[0]
     folder = ROOT / LOCK["pyodide_packages"]["dest"]
     for stale in folder.glob(f"{distribution}-*.whl"):
         stale.unlink()

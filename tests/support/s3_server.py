@@ -1,6 +1,7 @@
 """A real S3 API server (moto's server mode) on 127.0.0.1, for deploy tests."""
 import socket
 
+from moto.s3.models import FakeBucket
 from moto.server import ThreadedMotoServer
 
 
@@ -10,6 +11,14 @@ def free_port():
         return probe.getsockname()[1]
 
 
+def _head_is_authorised_as_get(get_permission):
+    """AWS authorises HeadObject by s3:GetObject; moto asks the policy for a non-existent
+    s3:HeadObject, so an anonymous HEAD (the page checks its worker script so) got a 403."""
+    def permission(bucket, action, resource):
+        return get_permission(bucket, "s3:GetObject" if action == "s3:HeadObject" else action, resource)
+    return permission
+
+
 class S3Server:
     def __init__(self):
         self.port = free_port()
@@ -17,8 +26,11 @@ class S3Server:
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
 
     def __enter__(self):
+        self.real_get_permission = FakeBucket.get_permission
+        FakeBucket.get_permission = _head_is_authorised_as_get(self.real_get_permission)
         self.server.start()
         return self
 
     def __exit__(self, *exc):
         self.server.stop()
+        FakeBucket.get_permission = self.real_get_permission
