@@ -32,7 +32,7 @@ console.log(await py.runPythonAsync(fs.readFileSync("%(script)s", "utf8")));
 """
 
 SCRIPT = """
-import sys, json
+import sys, json, time
 sys.path.insert(0, "/repo")
 import numpy as np
 from models import knowledge as K
@@ -46,6 +46,12 @@ g = np.zeros((100, 80)); g[10:90, 30:40] = 1; g[80:90, 20:60] = 1
 res["digit"] = d.predict_proba(drawing_to_mnist(g)[None])[0].tolist()
 res["cnn_digit"] = K.load("/repo/knowledge/digits-cnn.npz").predict_proba(drawing_to_mnist(g)[None])[0].tolist()
 res["sample"] = K.load("/repo/knowledge/text.npz").sample("Ham.\\n", 80, 0.7, 1)
+lstm = K.load("/repo/knowledge/text-lstm.npz")
+res["lstm_sample"] = lstm.sample("ROMEO.\\n", 80, 0.7, 1)
+res["lstm_nats"] = lstm.nats_per_char(open("/repo/static/data/text/hamlet.txt", encoding="utf-8").read()[:3000])
+t0 = time.perf_counter()
+lstm.sample("", 400, 0.7, 2)
+res["lstm_chars_per_s"] = 400 / (time.perf_counter() - t0)
 m = MLP(seed=3)
 rng = np.random.default_rng(0)
 x, y = rng.random((16, 784)).astype(np.float32), rng.integers(0, 10, 16)
@@ -78,6 +84,11 @@ def test_models_behave_the_same_in_pyodide(tmp_path):
     cnn = K.load(ROOT / "knowledge" / "digits-cnn.npz")
     assert np.allclose(res["cnn_digit"], cnn.predict_proba(drawing_to_mnist(g)[None])[0], atol=1e-5)
     assert res["sample"] == K.load(ROOT / "knowledge" / "text.npz").sample("Ham.\n", 80, 0.7, 1)
+    lstm = K.load(ROOT / "knowledge" / "text-lstm.npz")
+    assert res["lstm_sample"] == lstm.sample("ROMEO.\n", 80, 0.7, 1)
+    hamlet = (ROOT / "static" / "data" / "text" / "hamlet.txt").read_text(encoding="utf-8")[:3000]
+    assert res["lstm_nats"] == pytest.approx(lstm.nats_per_char(hamlet), abs=1e-4)
+    assert res["lstm_chars_per_s"] >= 200, f"the LSTM writes {res['lstm_chars_per_s']:.0f} chars/s in Pyodide"
     # a file written in Pyodide loads in CPython and predicts like the same training done here
     from models.mlp import MLP
     m = MLP(seed=3)

@@ -95,3 +95,26 @@ def test_shipped_text_model_meets_its_figure_and_reads_like_the_text():
     assert sum(w in common for w in words) / len(words) > 0.15       # mostly real, common words
     assert re.search(r"^[A-Z][a-z]+\.$", s, re.M)                     # speaker lines like "Hor."
     assert (ROOT / "knowledge" / "text.npz").stat().st_size < 1_000_000
+
+
+WORKS = ROOT / "build" / "text" / "works"
+
+
+def test_shipped_lstm_file_names_its_held_out_works_and_meets_its_figure():
+    path = ROOT / "knowledge" / "text-lstm.npz"
+    m = K.load(path)
+    metrics = m.metrics
+    assert m.KIND == "char-lstm" and path.stat().st_size <= 4_000_000
+    held = metrics["held_out_works"]
+    assert len(held) >= 3 and sum(w["chars"] for w in held.values()) >= 300_000
+    assert metrics["held_out_loss_per_char"] <= 1.50
+    assert metrics["learning_curve"][-1] == [metrics["steps"], metrics["held_out_loss_per_char"]]
+    if WORKS.exists():                          # `make data`: score one held-out work again
+        name = min(held, key=lambda w: held[w]["chars"])
+        text = (WORKS / name).read_text(encoding="utf-8")
+        assert len(text) == held[name]["chars"] and name not in ("hamlet_gut.txt",)
+        assert m.nats_per_char(text[:20_000]) < 1.7
+    s = m.sample("ROMEO.\n", 400, 0.7, seed=1)
+    words = re.findall(r"[a-z]+", s.lower())
+    common = {"the", "and", "to", "of", "my", "i", "you", "a", "is", "that", "not", "it", "lord"}
+    assert sum(w in common for w in words) / len(words) > 0.15
