@@ -80,9 +80,14 @@ def shift_batch(images, rng, max_shift=2):
     return out
 
 
-def affine_batch(images, rng, max_shift=2.0, max_rotate=0.0, max_scale=0.0):
+ELASTIC_SMOOTHING = 4.0     # pixels: std of the Gaussian that smooths an elastic displacement field
+
+
+def affine_batch(images, rng, max_shift=2.0, max_rotate=0.0, max_scale=0.0, elastic=0.0):
     """Augmentation: each (28, 28) image rotated by up to max_rotate degrees, scaled by up to
-    1 ± max_scale and shifted by up to max_shift pixels about its centre (bilinear, 0 outside)."""
+    1 ± max_scale and shifted by up to max_shift pixels about its centre, then bent by a smooth
+    random displacement field of RMS `elastic` pixels (Simard et al. 2003's elastic distortion);
+    bilinear sampling, 0 outside."""
     n = len(images)
     angle = np.radians(rng.uniform(-max_rotate, max_rotate, n))[:, None, None]
     scale = 1 + rng.uniform(-max_scale, max_scale, n)[:, None, None]
@@ -91,6 +96,11 @@ def affine_batch(images, rng, max_shift=2.0, max_rotate=0.0, max_scale=0.0):
     # where each output pixel comes from: the inverse transform of its coordinates
     src_x = (np.cos(angle) * (xs - tx) + np.sin(angle) * (ys - ty)) / scale + 13.5
     src_y = (-np.sin(angle) * (xs - tx) + np.cos(angle) * (ys - ty)) / scale + 13.5
+    if elastic:
+        blur = np.exp(-0.5 * ((np.arange(28)[:, None] - np.arange(28)) / ELASTIC_SMOOTHING) ** 2)
+        field = blur @ rng.standard_normal((2, n, 28, 28)) @ blur.T
+        field *= elastic / field.std()
+        src_x, src_y = src_x + field[0], src_y + field[1]
     src_x, src_y = np.clip(src_x, -1, 28), np.clip(src_y, -1, 28)
     x0, y0 = np.floor(src_x).astype(np.int64), np.floor(src_y).astype(np.int64)
     fx, fy = src_x - x0, src_y - y0
@@ -105,7 +115,7 @@ def affine_batch(images, rng, max_shift=2.0, max_rotate=0.0, max_scale=0.0):
 
 def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hidden=128,
                  seed=0, max_shift=2, quiet=False, limit=None, model_kind="mlp", conv=(16, 32),
-                 rotate=0.0, scale=0.0):
+                 rotate=0.0, scale=0.0, elastic=0.0):
     """Adam on the train split with small random shifts, lr decaying linearly to 5%;
     accuracy is measured on the held-out test split only. The MLP gets whole-pixel shifts; the
     CNN (model_kind="cnn") bilinear shifts, rotations and scalings (affine_batch)."""
@@ -120,7 +130,7 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
     y_train = yi.astype(np.int64)
     if model_kind == "cnn":
         model = CNN(conv1=conv[0], conv2=conv[1], seed=seed, optimizer="adam", lr=lr)
-        augment = lambda imgs: affine_batch(imgs, rng, max_shift, rotate, scale)
+        augment = lambda imgs: affine_batch(imgs, rng, max_shift, rotate, scale, elastic)
     else:
         model = MLP(hidden=hidden, seed=seed, optimizer="adam", lr=lr)
         augment = lambda imgs: shift_batch(imgs, rng, int(max_shift))   # whole pixels
@@ -133,7 +143,7 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
         perm = rng.permutation(len(xi))
         for s in range(0, len(xi), batch):
             j = perm[s:s + batch]
-            imgs = augment(xi[j]) if max_shift or rotate or scale else xi[j]
+            imgs = augment(xi[j]) if max_shift or rotate or scale or elastic else xi[j]
             xb = imgs.reshape(len(j), -1).astype(np.float32) / np.float32(255)
             model.lr = lr * (1 - 0.95 * step / total)
             loss = model.train_step(xb, y_train[j])
@@ -146,7 +156,7 @@ def train_digits(data_dir="static/data/mnist", epochs=60, batch=32, lr=2e-3, hid
                      "params": int(model.n_params()), "data": provenance.identity(data_dir)}
     if model_kind == "cnn":
         model.metrics.update(flops_per_sample=model.flops_per_sample(), lr=lr, max_shift=max_shift,
-                             rotate=rotate, scale=scale)
+                             rotate=rotate, scale=scale, elastic=elastic)
     return model
 
 
@@ -203,6 +213,8 @@ def main(argv=None):
                    help="CNN: channels of the two 5x5 convolutions")
     d.add_argument("--rotate", type=float, default=0.0, help="CNN augmentation: degrees, ±")
     d.add_argument("--scale", type=float, default=0.0, help="CNN augmentation: 1 ± this")
+    d.add_argument("--elastic", type=float, default=0.0,
+                   help="CNN augmentation: RMS pixels of a smooth random displacement")
     d.add_argument("--data", default="static/data/mnist", help="folder with manifest.json")
     d.add_argument("--epochs", type=int, default=60)
     d.add_argument("--batch", type=int, default=32)
@@ -229,7 +241,8 @@ def main(argv=None):
     elif args.what == "digits":
         model = train_digits(args.data, args.epochs, args.batch, args.lr, args.hidden,
                              args.seed, args.max_shift, args.quiet, model_kind=args.model,
-                             conv=tuple(args.conv), rotate=args.rotate, scale=args.scale)
+                             conv=tuple(args.conv), rotate=args.rotate, scale=args.scale,
+                             elastic=args.elastic)
     elif args.what == "text":
         model = train_text(args.text, args.hidden, args.steps, args.seq_len, args.batch, args.lr,
                            args.seed, args.quiet, args.corpus_name)

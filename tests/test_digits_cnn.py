@@ -104,6 +104,11 @@ def test_affine_augmentation():
     for k in range(3):
         (r0, c0), (r1, c1) = mass(img[k].astype(float)), mass(moved[k])
         assert abs(r1 - r0 - ty[k]) < 0.1 and abs(c1 - c0 - tx[k]) < 0.1
+    # an elastic bend (no shift) changes the strokes' shape; it moves them by about its RMS
+    bent = affine_batch(img, np.random.default_rng(2), 0, 0, 0, elastic=1.0)
+    assert not np.array_equal(bent, img) and abs(bent.sum(dtype=int) / img.sum(dtype=int) - 1) < 0.3
+    for k in range(3):
+        assert np.hypot(*np.subtract(mass(bent[k].astype(float)), mass(img[k].astype(float)))) < 3   # 3 x the RMS
 
 
 @needs_data
@@ -121,7 +126,6 @@ def test_a_short_cnn_run_learns_digits_and_evaluates(tmp_path, capsys):
 
 
 @needs_data
-@pytest.mark.skipif(not SHIPPED.exists(), reason="knowledge/digits-cnn.npz not trained yet")
 def test_shipped_cnn_file_meets_its_figure():
     from models import blocks
     m = K.load(SHIPPED)

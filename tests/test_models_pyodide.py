@@ -44,6 +44,7 @@ res["ttt"] = [ttt.choose(h) for h in ([], [0], [4], [4, 0, 8], [0, 4, 8])]
 d = K.load("/repo/knowledge/digits.npz")
 g = np.zeros((100, 80)); g[10:90, 30:40] = 1; g[80:90, 20:60] = 1
 res["digit"] = d.predict_proba(drawing_to_mnist(g)[None])[0].tolist()
+res["cnn_digit"] = K.load("/repo/knowledge/digits-cnn.npz").predict_proba(drawing_to_mnist(g)[None])[0].tolist()
 res["sample"] = K.load("/repo/knowledge/text.npz").sample("Ham.\\n", 80, 0.7, 1)
 m = MLP(seed=3)
 rng = np.random.default_rng(0)
@@ -74,6 +75,8 @@ def test_models_behave_the_same_in_pyodide(tmp_path):
     g[80:90, 20:60] = 1
     d = K.load(ROOT / "knowledge" / "digits.npz")
     assert np.allclose(res["digit"], d.predict_proba(drawing_to_mnist(g)[None])[0], atol=1e-5)
+    cnn = K.load(ROOT / "knowledge" / "digits-cnn.npz")
+    assert np.allclose(res["cnn_digit"], cnn.predict_proba(drawing_to_mnist(g)[None])[0], atol=1e-5)
     assert res["sample"] == K.load(ROOT / "knowledge" / "text.npz").sample("Ham.\n", 80, 0.7, 1)
     # a file written in Pyodide loads in CPython and predicts like the same training done here
     from models.mlp import MLP
