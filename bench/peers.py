@@ -195,8 +195,8 @@ def engine_figures(engine, values):
         if reference_name == "tfjs-wasm" and references["tfjs-wasm"] is None:
             reference_name = "best"          # e.g. tfjs-wasm cannot train the CNN: the best that can
         for ref in ("best", "tfjs-wasm"):
-            if references[ref] is None:
-                continue
+            if references[ref] is None or not references[ref]["median"]:
+                continue                     # a zero would only say the timer was too coarse
             judged = target if ref == reference_name else []
             text = (f"issue 13: {judged[2]} (judged against {names[references[ref]['contender']]})"
                     if judged else None)
@@ -232,11 +232,12 @@ def run(runs=3, log=print):
             log(f"  {engine}: app, Falken worker, {', '.join(PEERS.values())} …")
             try:
                 values, engine_notes, sessions[engine] = measure(engine, server.url, runs, log)
+                sessions[engine]["values"] = values
+                figures += engine_figures(engine, values)
             except Exception as error:
                 notes.append(f"{engine} failed: {type(error).__name__}: {str(error).splitlines()[0]}")
                 continue
             notes += engine_notes
-            figures += engine_figures(engine, values)
     finally:
         server.shutdown()
     notes += [f"{engine}: {session['user_agent']}" for engine, session in sessions.items()]

@@ -65,23 +65,21 @@ def train_rates(model, batch, images, labels, spec):
 
 
 def infer_ms(model, digit, spec):
-    """One predict_proba's ms: calls timed in groups of ~inferSampleS, the median group per run."""
+    """One predict_proba's ms: calls timed in groups that take at least inferSampleS, the median
+    group per run (as bench/peers_worker.js)."""
     x = digit[None, :]
-    calls, started = 0, time.perf_counter()
-    while time.perf_counter() - started < 0.2 or calls < 3:
-        model.predict_proba(x)
-        calls += 1
-    group = max(1, round(calls / (time.perf_counter() - started) * spec["inferSampleS"]))
-    out = []
-    for _ in range(spec["runs"]):
-        groups = []
-        for _ in range(spec["inferSamples"]):
-            t0 = time.perf_counter()
-            for _ in range(group):
-                model.predict_proba(x)
-            groups.append((time.perf_counter() - t0) * 1e3 / group)
-        out.append(statistics.median(groups))      # np.median needs numpy.ma, trimmed away
-    return out
+
+    def timed(calls):
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            model.predict_proba(x)
+        return time.perf_counter() - t0
+    group = 1
+    while timed(group) < spec["inferSampleS"]:                # also the warm-up
+        group *= 2
+    # statistics.median: np.median needs numpy.ma, which the trimmed wheel leaves out
+    return [statistics.median(timed(group) * 1e3 / group for _ in range(spec["inferSamples"]))
+            for _ in range(spec["runs"])]
 
 
 async def run(spec_json):

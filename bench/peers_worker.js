@@ -246,18 +246,18 @@ function median(values) {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
-// One prediction's ms: calls timed in groups of ~inferSampleS (timers are coarse outside
-// cross-origin isolation), the median group per run.
+// One prediction's ms: calls timed in groups that take at least inferSampleS (timers are coarse
+// outside cross-origin isolation: 1 ms in some engines' workers), the median group per run.
 function inferMs(model, digit, spec) {
-  let calls = 0;
-  const started = now();
-  while (now() - started < 0.2 || calls < 3) { model.predict(digit); calls++; }
-  const group = Math.max(1, Math.round(calls / (now() - started) * spec.inferSampleS));
-  return Array.from({length: spec.runs}, () => median(Array.from({length: spec.inferSamples}, () => {
+  const timed = calls => {
     const t0 = now();
-    for (let i = 0; i < group; i++) model.predict(digit);
-    return (now() - t0) * 1e3 / group;
-  })));
+    for (let i = 0; i < calls; i++) model.predict(digit);
+    return now() - t0;
+  };
+  let group = 1;
+  while (timed(group) < spec.inferSampleS) group *= 2;      // also the warm-up
+  return Array.from({length: spec.runs}, () => median(Array.from({length: spec.inferSamples},
+    () => timed(group) * 1e3 / group)));
 }
 
 async function measure(spec) {
