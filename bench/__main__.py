@@ -1,6 +1,6 @@
 """`make bench`: run the native and browser benchmarks, write build/bench/results.{json,md}.
 
-    .venv/bin/python -m bench [--runs 5] [--part all|native|browser] [--compare OLD.json] [--label TEXT]
+    .venv/bin/python -m bench [--runs 5] [--part all|native|browser|engines|peers] [--compare OLD.json] [--label TEXT]
 
 A part not run this time (--part) is carried over from the previous results.json. Every run
 is also kept as build/bench/history/<time>[-label].json, so a before/after table is
@@ -58,7 +58,7 @@ def compare_path(value, out):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (at least 5 for the table)")
-    parser.add_argument("--part", choices=["all", "native", "browser", "engines"], default="all")
+    parser.add_argument("--part", choices=["all", "native", "browser", "engines", "peers"], default="all")
     parser.add_argument("--engine-runs", type=int, default=3, help="runs per engine in the side-by-side part")
     parser.add_argument("--engine", action="append", choices=["chromium", "firefox", "webkit"],
                         help="only this engine in the side-by-side part (repeatable)")
@@ -139,6 +139,24 @@ def main(argv=None):
         log(part.get("skipped", "engines: done"))
     else:
         carry("engines")
+
+    if args.part in ("all", "peers"):
+        log("peers: Falken vs TF.js and ConvNetJS in every engine …")
+        from bench import peers
+        try:
+            part = peers.run(args.runs, log=log)
+        except Exception as error:
+            traceback.print_exc()
+            part = {"skipped": f"peers part failed: {type(error).__name__}: {str(error).splitlines()[0]}"}
+            failed.append("peers")
+        meta = part.get("meta", {})
+        results["versions"].update(meta.get("versions", {}))
+        results["parts"]["peers"] = {k: v for k, v in part.items() if k not in ("figures", "meta")}
+        results["parts"]["peers"].update(notes=meta.get("notes", []), sessions=meta.get("sessions", {}))
+        results["figures"] += part.get("figures", [])
+        log(part.get("skipped", "peers: done"))
+    else:
+        carry("peers")
 
     results["seconds"] = round(time.monotonic() - started, 1)
     before = report.index(report.load(compare_path(args.compare, args.out))) if args.compare else None

@@ -1,6 +1,7 @@
 """bench/page.html's script: numpy speed inside Pyodide on the main thread, as JSON in body[data-bench].
 
 Query: ?runs=5&seconds=0.5. Yields to the browser between measurements so the driver can poll.
+?peers=<spec JSON> instead runs bench/peers.py's Falken contender in a worker (bench/peers_falken.py).
 """
 import asyncio
 import json
@@ -16,8 +17,19 @@ import bench_kernels as k  # noqa: E402 -- imports numpy: timed below
 numpy_ready_ms = window.performance.now()
 
 
+async def falken_worker(spec):
+    """Falken's models trained in a PyScript worker, as the app's trainer runs them."""
+    from pyscript import create_named_worker
+    spec["manifest"] = str(window.URL.new(spec["manifest"], window.location.href))
+    worker = await create_named_worker("./peers_falken.py", "falken", config="./page.toml")
+    return json.loads(await worker.run(json.dumps(spec)))
+
+
 async def measure():
     query = dict(p.split("=", 1) for p in str(window.location.search).lstrip("?").split("&") if "=" in p)
+    if query.get("peers"):
+        from urllib.parse import unquote
+        return await falken_worker(json.loads(unquote(query["peers"])))
     runs, seconds = int(query.get("runs", 5)), float(query.get("seconds", 0.5))
     import numpy as np
     out = {"numpy": np.__version__, "python": sys.version.split()[0],

@@ -6,7 +6,36 @@ from pathlib import Path
 
 GROUPS = [("native", "Native: CPython numpy vs PyTorch CPU, 1 BLAS thread each, same run"),
           ("browser", "Browser: headless Chromium, the page served like S3 (gzip as build/site-files.json says)"),
-          ("engines", "Engines side by side: Chromium, Firefox ESR, WebKitGTK (the same page and steps in each)")]
+          ("engines", "Engines side by side: Chromium, Firefox ESR, WebKitGTK (the same page and steps in each)"),
+          ("peers", "Peers: Falken vs TensorFlow.js and ConvNetJS, the same models, one session per engine")]
+
+
+def cell(f):
+    return "–" if f is None or f["median"] is None else f"{fmt(f['median'])} ({fmt(f['min'])}–{fmt(f['max'])})"
+
+
+def peers_tables(figures):
+    """One table per engine: rows are what was measured, columns the contenders, then Falken ÷ best peer."""
+    out = []
+    for engine in dict.fromkeys(f["engine"] for f in figures):
+        mine = [f for f in figures if f["engine"] == engine]
+        contenders = dict.fromkeys((f["contender"], f["contender_label"]) for f in mine if "contender_label" in f)
+        by = {(f["row"], f["contender"]): f for f in mine}
+        out += [f"### {engine}", "",
+                "| Row | Unit | " + " | ".join(label for _, label in contenders) + " | Best peer | Falken ÷ best peer "
+                "| Falken ÷ TF.js wasm |", "|---|---|" + "---:|" * (len(contenders) + 3)]
+        for row, label, unit in dict.fromkeys((f["row"], f["row_label"], f["unit"]) for f in mine if "contender_label" in f):
+            best = by.get((row, "ratio_best"))
+            peer = by.get((row, best["reference"])) if best else None
+            cells = [cell(by.get((row, c))) for c, _ in contenders]
+            cells.append(f"{peer['contender_label']} {fmt(peer['median'])}" if peer else "–")
+            for ratio in (best, by.get((row, "ratio_tfjs-wasm"))):
+                cells.append("–" if ratio is None else f"**{ratio['median']:.2f}×** ({ratio['min']:.2f}–{ratio['max']:.2f})")
+            out.append(f"| {label} | {unit} | " + " | ".join(cells) + " |")
+        out.append("")
+    out.append("Falken ÷ peer is the ratio of medians (min–max from the runs' extremes): for samples/s above 1 "
+               "means Falken is ahead, for ms below 1 does.")
+    return out
 
 
 def engines_table(figures):
@@ -108,6 +137,9 @@ def render(results, before=None):
             "- Native: " + ", ".join(f"{k} {v[k]}" for k in ("python", "numpy", "numpy_blas", "torch") if v.get(k))
             + "; threads: torch 1, OPENBLAS/OMP/MKL_NUM_THREADS=1",
             "- Browser: " + ", ".join(f"{k} {v[k]}" for k in ("chromium", "pyodide_python", "pyodide_numpy") if v.get(k)),
+            "- Peers (npm, integrity-checked against tools/vendor.lock.json): "
+            + ", ".join(f"{k} {v[k]}" for k in ("@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm", "convnetjs")
+                        if v.get(k)),
             f"- Every figure is the median of {results['runs']} runs (min–max beside it); targets from "
             "DESIGN.md §4, judged on the median unless marked \"every run\".",
             ""]
@@ -121,7 +153,10 @@ def render(results, before=None):
             out += [f"Skipped: {part['skipped']}", ""]
             continue
         figures = [f for f in results["figures"] if f["group"] == group]
-        out += (engines_table(figures) if group == "engines" else table(figures, before)) + [""]
+        if group == "peers":
+            out += peers_tables(figures) + [""]
+        else:
+            out += (engines_table(figures) if group == "engines" else table(figures, before)) + [""]
         notes = [f"- {f['label']}: {f['note']}" for f in figures if f.get("note")]
         notes += [f"- {n}" for n in part.get("notes", [])]
         if notes:

@@ -69,9 +69,9 @@ def write_stamp(dest, spec):
     (dest / STAMP).write_text(json.dumps(spec, sort_keys=True))
 
 
-def npm_tarball(key):
-    """The verified tarball of npm package `key` from the lock, packed once into build/."""
-    spec = LOCK["npm"][key]
+def npm_tarball(key, section="npm"):
+    """The verified tarball of npm package `key` from the lock's `section`, packed once into build/."""
+    spec = LOCK[section][key]
     DOWNLOADS.mkdir(parents=True, exist_ok=True)
     name = spec["package"].lstrip("@").replace("/", "-") + f"-{spec['version']}.tgz"
     tarball = DOWNLOADS / name
@@ -89,12 +89,13 @@ def npm_tarball(key):
     return tarball
 
 
-def vendor_npm(key):
-    spec = LOCK["npm"][key]
+def vendor_npm(key, section="npm"):
+    """Unpack npm package `key` of the lock's `section` ("bench_npm": bench/peers.py's) to its dest."""
+    spec = LOCK[section][key]
     dest = ROOT / spec["dest"]
     if stamped(dest, spec):
         return
-    tarball = npm_tarball(key)
+    tarball = npm_tarball(key, section)
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
