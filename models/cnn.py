@@ -15,7 +15,7 @@ import numpy as np
 
 from .layers import log_softmax
 from .mlp import _dot
-from .optim import SGD, Adam
+from .flat import FlatWeights
 
 SIDE, CLASSES, KERNEL = 28, 10, 5
 CONV1, CONV2 = 16, 32               # default channel counts
@@ -69,7 +69,7 @@ def pool_backward(dm, z, m):
     return dz
 
 
-class CNN:
+class CNN(FlatWeights):
     KIND = "mnist-cnn"
 
     def __init__(self, conv1=CONV1, conv2=CONV2, seed=0, optimizer="adam", lr=1e-3, dtype=DTYPE):
@@ -121,38 +121,6 @@ class CNN:
         model.load_flat(data)
         return model
 
-    def load_flat(self, data):
-        incoming = np.frombuffer(data, self.flat.dtype)
-        if incoming.size != self.flat.size:
-            raise ValueError(f"expected {self.flat.size} weights, got {incoming.size}")
-        self.flat[:] = incoming
-
-    def n_params(self):
-        return sum(p.size for p in self.params.values())
-
-    def get_params(self):
-        return {k: p.copy() for k, p in self.params.items()}
-
-    def set_params(self, params):
-        for k, p in self.params.items():
-            p[...] = np.asarray(params[k], p.dtype).reshape(p.shape)
-
-    def set_optimizer(self, name="adam", lr=1e-3):
-        if name == "adam":
-            self.opt = Adam({"flat": self.flat}, lr=lr)
-        elif name == "sgd":
-            self.opt = SGD({"flat": self.flat}, lr=lr, momentum=0.9)
-        else:
-            raise ValueError(f"unknown optimizer {name!r}")
-        self.optimizer = name
-
-    @property
-    def lr(self):
-        return self.opt.lr
-
-    @lr.setter
-    def lr(self, value):
-        self.opt.lr = float(value)
 
     def flops_per_sample(self):
         """Multiply-adds x 2 of one forward pass (the products; pools and ReLUs not counted)."""

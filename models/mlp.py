@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 from .layers import log_softmax
-from .optim import SGD, Adam
+from .flat import FlatWeights
 
 SIZES = (784, 128, 10)
 DTYPE = np.float32
@@ -28,7 +28,7 @@ def _dot(a, b, out=None):
     return np.matmul(a, b, out=out)
 
 
-class MLP:
+class MLP(FlatWeights):
     KIND = "mnist-mlp"
 
     def __init__(self, hidden=128, seed=0, optimizer="adam", lr=1e-3, dtype=DTYPE):
@@ -79,41 +79,6 @@ class MLP:
         model.load_flat(data)
         return model
 
-    def load_flat(self, data):
-        """Overwrite every weight in place from the bytes of a same-sized MLP's `flat`."""
-        incoming = np.frombuffer(data, self.flat.dtype)
-        if incoming.size != self.flat.size:
-            raise ValueError(f"expected {self.flat.size} weights, got {incoming.size}")
-        self.flat[:] = incoming
-
-    def n_params(self):
-        return sum(p.size for p in self.params.values())
-
-    def get_params(self):
-        """Copies of the weights (to ship from the worker to the main thread)."""
-        return {k: p.copy() for k, p in self.params.items()}
-
-    def set_params(self, params):
-        """Overwrite weights in place (the optimiser keeps pointing at the same arrays)."""
-        for k, p in self.params.items():
-            p[...] = np.asarray(params[k], p.dtype).reshape(p.shape)
-
-    def set_optimizer(self, name="adam", lr=1e-3):
-        if name == "adam":
-            self.opt = Adam({"flat": self.flat}, lr=lr)
-        elif name == "sgd":
-            self.opt = SGD({"flat": self.flat}, lr=lr, momentum=0.9)
-        else:
-            raise ValueError(f"unknown optimizer {name!r}")
-        self.optimizer = name
-
-    @property
-    def lr(self):
-        return self.opt.lr
-
-    @lr.setter
-    def lr(self, value):
-        self.opt.lr = float(value)
 
     # inference ----------------------------------------------------------------------------
     def log_proba(self, x):
