@@ -125,6 +125,7 @@ def test_each_written_character_carries_the_models_probability(page):
     np.testing.assert_allclose([p for _, p in shown["next"]], want_next[top], rtol=1e-4, atol=2e-6)
     assert [p for _, p in shown["next"]] == sorted((p for _, p in shown["next"]), reverse=True)
     assert page.js("return document.body.scrollWidth <= window.innerWidth")
+    page.js("document.getElementById('text-output').scrollIntoView()")
     page.screenshot("text-probabilities")
 
 
@@ -152,4 +153,5 @@ def test_what_the_net_sees_is_the_preprocessed_drawing(page):
     assert seen.shape == (28, 28)
     want = drawing_to_mnist(grid).reshape(28, 28)
     assert np.abs(seen / 255.0 - want).max() <= 1.0 / 255 + 1e-6
+    page.js("document.getElementById('digits-input').scrollIntoView()")
     page.screenshot("digits-input")
