@@ -5,6 +5,8 @@ characters are all in its vocabulary (fine-tuning the shipped knowledge on the b
 and from a fresh, smaller model of the same kind otherwise (an uploaded text with characters it
 never saw).
 """
+import json
+
 from app.training_loop import TrainingLoop
 from models import knowledge
 from models.charrnn import CharTrainer, vocabulary
@@ -51,8 +53,12 @@ class TextSession(TrainingLoop):
                 "vocab_size": len(self.model.vocab)}
 
     def sample(self, prefix, length, temperature, seed):
-        known = "".join(c for c in prefix if c in self.model.vocab)   # a new text may have a new alphabet
-        return self.model.sample(known, length, temperature, seed)
+        """JSON: the text written, the probability of each of its characters, the next-character
+        distribution and the vocabulary it is over (a new text may have a new alphabet)."""
+        known = "".join(c for c in prefix if c in self.model.vocab)
+        text, p_each, p_next = self.model.sample_with_probabilities(known, length, temperature, seed)
+        return json.dumps({"text": text, "p": p_each.tolist(), "next": p_next.tolist(),
+                           "vocab": self.model.vocab})
 
     def send_weights(self):
         self.model.metrics = dict(self.model.metrics, fine_tune_steps=self.iteration)

@@ -3,6 +3,8 @@ or an uploaded text."""
 import json
 import random
 
+import numpy as np
+from pyscript import document
 from pyscript.ffi import create_proxy
 
 from app.charts import LineChart
@@ -16,6 +18,8 @@ NAMES = {"char-lstm": "LSTM", "char-rnn": "RNN"}
 BUNDLED_TEXT = "static/data/text/hamlet.txt"
 SAMPLE_LENGTH = 400
 MIN_TEXT_CHARS = 5_000     # shorter texts give a model too little to learn from
+NEXT_SHOWN = 5             # #text-next: the likeliest next characters
+VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥"}    # how #text-next shows characters with no glyph
 
 
 class TextView:
@@ -78,11 +82,14 @@ class TextView:
                        f"it writes from the prefix without {'it' if len(unknown) == 1 else 'them'}.")
             prefix = "".join(c for c in prefix if c in self.model.vocab)
         settings = (prefix, SAMPLE_LENGTH, self.show_temperature(), random.randrange(2 ** 31))
-        if self.training:           # the freshest model is the one in the worker
-            text = await self.trainer.text_sample(*settings)
+        if self.training:           # the freshest model is the one in the worker (JSON crosses threads)
+            written = json.loads(await self.trainer.text_sample(*settings))
+            text, p_each, p_next, vocab = written["text"], written["p"], written["next"], written["vocab"]
         else:
-            text = self.model.sample(*settings)
-        by_id("text-output").textContent = prefix + text
+            text, p_each, p_next = self.model.sample_with_probabilities(*settings)
+            vocab = self.model.vocab
+        show_written(prefix, text, p_each)
+        show_next(vocab, p_next)
 
     async def toggle_training(self, event):
         if self.training:
@@ -134,3 +141,37 @@ class TextView:
             show_error(json.loads(payload))
             self.training = False
             by_id("text-train").textContent = "Train"
+
+
+def show_written(prefix, text, p_each):
+    """#text-output: the prefix as plain text, then one span per written character carrying the
+    probability the model gave it (data-p, and --p for its colour). Built in one fragment, text
+    only: model output never goes through innerHTML."""
+    fragment = document.createDocumentFragment()
+    fragment.append(prefix)
+    spans = []
+    for char, p in zip(text, p_each):
+        span = document.createElement("span")
+        span.textContent = char
+        span.setAttribute("data-p", f"{p:.6f}")
+        span.setAttribute("style", f"--p:{p:.3f}")
+        spans.append(span)
+    fragment.append(*spans)
+    by_id("text-output").replaceChildren(fragment)
+
+
+def show_next(vocab, p_next):
+    """#text-next: the NEXT_SHOWN likeliest characters after the text, likeliest first."""
+    p_next = np.asarray(p_next, np.float64)
+    items = []
+    for i in np.argsort(-p_next, kind="stable")[:NEXT_SHOWN]:
+        char, p = vocab[int(i)], float(p_next[int(i)])
+        item = document.createElement("li")
+        item.setAttribute("data-char", char)
+        item.setAttribute("data-p", f"{p:.6f}")
+        shown = document.createElement("span")
+        shown.className = "char"
+        shown.textContent = VISIBLE.get(char, char)
+        item.append(shown, f"{100 * p:.1f}%")
+        items.append(item)
+    by_id("text-next").replaceChildren(*items)

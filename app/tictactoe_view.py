@@ -25,6 +25,7 @@ class TicTacToeView:
         listen("ttt-first", "change", lambda event: self.new_game(), "Choosing who starts")
         listen(self.select, "change", self.choose_knowledge, "Loading that knowledge file")
         listen("ttt-upload", "change", self.upload_knowledge, "Loading your knowledge file")
+        listen("ttt-thinking", "change", lambda event: self.render(), "Showing Falken's thinking")
 
     async def boot(self):
         enable("ttt-new")
@@ -92,11 +93,18 @@ class TicTacToeView:
             self.moves.append(self.player.choose(self.moves))
         self.render()
 
+    def thinking(self, over):
+        """The LSTM's probability per cell for the side to move, when asked for and there is one."""
+        if not by_id("ttt-thinking").checked or over or self.player is None:
+            return None
+        return self.player.move_probabilities(self.moves)
+
     def render(self):
         board = rules.board_of(self.moves)
         winner = rules.winner(board)
         line = rules.winning_line(board) or ()
         over = rules.is_terminal(board)
+        thinking = self.thinking(over)
         for i, cell in enumerate(self.cells):
             mark = MARKS.get(board[i], "")
             cell.textContent = mark
@@ -104,6 +112,17 @@ class TicTacToeView:
             cell.disabled = over or bool(mark)
             row, col = divmod(i, 3)
             state = mark or "empty"
+            if thinking is not None and not mark:
+                p = float(thinking[i])
+                # The percentage is drawn by CSS from data-pct, so textContent stays the mark.
+                cell.setAttribute("data-p", f"{p:.6f}")
+                cell.setAttribute("data-pct", f"{100 * p:.0f}%")
+                cell.style.setProperty("--p", f"{p:.3f}")
+                state += f", Falken's thinking {100 * p:.0f}%"
+            else:
+                cell.removeAttribute("data-p")
+                cell.removeAttribute("data-pct")
+                cell.style.removeProperty("--p")
             cell.setAttribute("aria-label", f"Row {row + 1}, column {col + 1}: {state}")
         human = MARKS[rules.X if self.falken_plays == rules.O else rules.O]
         if winner:

@@ -138,6 +138,14 @@ class CharRNN:
         """Continue `prefix` by `length` characters (returned WITHOUT the prefix).
 
         temperature < 1 is more conservative, > 1 wilder; seed makes it reproducible."""
+        return self.sample_with_probabilities(prefix, length, temperature, seed)[0]
+
+    def sample_with_probabilities(self, prefix="", length=200, temperature=1.0, seed=None):
+        """sample(), plus what the model believed: (text, p_each (length,), p_next (V,)).
+
+        p_each[t] is the probability the model gave the t-th written character and p_next its
+        distribution over the character after the text, both at temperature 1 (the model's own
+        belief; the temperature only bends the draw)."""
         rng = np.random.default_rng(seed)
         temperature = max(float(temperature), 1e-3)
         Wy, by = (self.params[k].astype(np.float64) for k in ("Wy", "by"))
@@ -145,14 +153,16 @@ class CharRNN:
         ids = list(self.encode(prefix)) or [self.index.get("\n", 0)]
         for i in ids:                                         # warm the state on the prefix
             h, state = step(i, state)
-        out = []
-        for _ in range(int(length)):
-            z = (h @ Wy + by) / temperature
+        out, p_each = [], np.empty(int(length))
+        for t in range(int(length)):
+            logits = h @ Wy + by
+            z = logits / temperature
             z = np.exp(z - z.max())
             i = int(rng.choice(len(z), p=z / z.sum()))
+            p_each[t] = np.exp(log_softmax(logits)[i])
             out.append(self.vocab[i])
             h, state = step(i, state)
-        return "".join(out)
+        return "".join(out), p_each, np.exp(log_softmax(h @ Wy + by))
 
 
 class CharTrainer:

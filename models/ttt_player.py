@@ -77,13 +77,19 @@ class TicTacToeLSTM:
     def choose_batch(self, histories):
         return self.log_probs(histories).argmax(axis=1)
 
-    def choose(self, moves):
-        """The move to play after `moves` (a list of cell indices): a legal empty cell."""
+    def move_probabilities(self, moves):
+        """(9,) float64: the probability the LSTM gives each cell after `moves` (cell indices, in
+        order) for the side to move; 0 on taken cells, so it sums to 1 over the empty ones."""
         moves = [int(m) for m in moves]
         board = ttt.board_of(moves)                          # raises ValueError if illegal
         if ttt.is_terminal(board):
             raise ValueError("the game is over: no move to choose")
-        return int(self.choose_batch([moves])[0])
+        p = np.exp(self.log_probs([moves])[0].astype(np.float64))
+        return p / p.sum()                                   # float32 log-probs sum to 1 only to ~1e-7
+
+    def choose(self, moves):
+        """The move to play after `moves` (a list of cell indices): a legal empty cell."""
+        return int(np.argmax(self.move_probabilities(moves)))
 
     # training -----------------------------------------------------------------------------
     def loss_and_grads(self, histories, target_mask):
