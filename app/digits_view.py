@@ -7,6 +7,7 @@ from pyscript import window
 from pyscript.ffi import create_proxy
 
 from app.charts import LineChart
+from app.digits_input import show_input
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
@@ -82,6 +83,7 @@ class DigitsView:
     def clear(self):
         self.pen.fillStyle = "#000"
         self.pen.fillRect(0, 0, CANVAS, CANVAS)
+        show_input(by_id("digits-input"), None)
         self.show_prediction(None)
 
     def canvas_point(self, event):
@@ -133,9 +135,11 @@ class DigitsView:
             return
         ink = self.drawing_pixels()
         if is_empty(ink):
+            show_input(by_id("digits-input"), None)
             self.show_prediction(None)
             return
-        self.show_prediction(self.predictor.predict_proba(drawing_to_mnist(ink)[None, :])[0])
+        x784 = show_input(by_id("digits-input"), drawing_to_mnist(ink))   # what the model gets, shown
+        self.show_prediction(self.predictor.predict_proba(x784[None, :])[0])
 
     def show_prediction(self, probabilities):
         element = by_id("prediction")
