@@ -105,8 +105,6 @@ def written(page):
 
 def test_each_written_character_carries_the_models_probability(page):
     page.viewport = PHONE
-    if not (ROOT / "knowledge" / "text-lstm.npz").exists():     # the default model's file, where absent
-        page.expect_console("text-lstm.npz")
     page.open("#text")
     page.select("#text-model", "char-rnn")
     page.wait_for("document.getElementById('text-status').dataset.model === 'char-rnn'"
