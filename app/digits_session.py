@@ -1,8 +1,9 @@
-"""Digits training: batches from the block cache, one Adam step of the MLP at a time.
+"""Digits training: batches from the block cache, one Adam step of the MLP or the CNN at a time.
 
 Browser-agnostic: the worker wraps it, and CPython tests drive it against a local server.
-Reports (see TrainingLoop): "status" a few times a second, "weights" (the raw float32 `flat` buffer)
-about once a second and on pause, "error" when training cannot go on.
+Reports (see TrainingLoop): "model" (its kind and hyper-parameters) whenever the session takes a
+new model, so before any of its weights; "status" a few times a second, "weights" (the raw float32
+`flat` buffer) about once a second and on pause, "error" when training cannot go on.
 """
 import time
 
@@ -12,6 +13,7 @@ from app.cache import BlockCache, CacheError
 from app.training_loop import TrainingLoop
 from app.wording import sentence
 from models.blocks import block_url, decode_block, split_entries
+from models.cnn import CNN
 from models.mlp import MLP
 
 LEARNING_RATE = 1e-3
@@ -21,28 +23,35 @@ CONCURRENCY = 3
 LOSS_SMOOTHING = 0.95   # exponential moving average of the training loss
 RATE_SMOOTHING = 0.5    # of the samples/s between two status reports
 CHART_POINTS = 400      # the loss chart keeps at most this many points (older ones thinned)
+MODELS = {"mnist-mlp": MLP, "mnist-cnn": CNN}    # a fresh one of the chosen kind on Reset
+# kind -> (held-out digits scored, seconds between scorings while training). The CNN's forward
+# pass in Pyodide takes 3-6 s for all 2,000 digits, long enough to delay a Pause or a slider by
+# as much: it scores a fixed first 500 (the split is shuffled), less often.
+EVALUATION = {"mnist-mlp": (2000, 2.0), "mnist-cnn": (500, 6.0)}
 
 
 class DigitsSession(TrainingLoop):
-    PERIODIC = {"send_status": 0.25, "send_weights": 1.0, "evaluate": 2.0}
-
-    def __init__(self, manifest, manifest_url, fetch, report, seed=0):
+    def __init__(self, manifest, manifest_url, fetch, report, seed=0, kind="mnist-mlp"):
         super().__init__(report)
         self.manifest, self.manifest_url, self.fetch = manifest, manifest_url, fetch
-        self.seed = seed
+        self.seed, self.kind = seed, kind
         self.lr, self.batch_size, self.cache_size = LEARNING_RATE, BATCH_SIZE, CACHE_SIZE
         self.test_set = None
         self.renew()
 
     def renew(self, model=None):
         """A fresh (or the given) model with no history: what Reset leaves behind."""
-        self.model = model or MLP(seed=self.seed)
+        self.model = model or MODELS[self.kind](seed=self.seed)
+        self.kind = self.model.KIND
         self.model.set_optimizer("adam", self.lr)     # fresh optimiser state for a fresh history
+        self.eval_digits, eval_period = EVALUATION[self.kind]
+        self.PERIODIC = {"send_status": 0.25, "send_weights": 1.0, "evaluate": eval_period}
         self.iteration, self.samples, self.loss = 0, 0, None
         self.test_acc, self.confusion = None, None
         self.loss_points, self.acc_points = [], []
         self.rate, self.rate_mark = None, None
         self.cache = None
+        self.report("model", {"kind": self.kind, "hyper": self.model.hyper})
 
     # -- controls ----------------------------------------------------------------------------
     async def reset(self, model=None):
@@ -54,6 +63,19 @@ class DigitsSession(TrainingLoop):
         if model is not None:
             await self.evaluate()
         self.send_weights()
+        self.send_status()
+
+    async def choose(self, kind):
+        """A fresh model of `kind`, as at the start: no weights are sent, so the page keeps
+        predicting with the shipped model of that kind until training gives new ones."""
+        if kind not in MODELS:
+            raise ValueError(f"unknown digits model {kind!r}")
+        await self.stop()
+        if self.cache is not None:
+            self.cache.close()
+        self.seed += 1
+        self.kind = kind
+        self.renew()
         self.send_status()
 
     def set_lr(self, value):
@@ -119,7 +141,7 @@ class DigitsSession(TrainingLoop):
     async def evaluate(self):
         if self.test_set is None:
             self.test_set = await self.load_test_set()
-        images, labels = self.test_set
+        images, labels = (part[:self.eval_digits] for part in self.test_set)
         predicted = self.model.predict_proba(images).argmax(axis=1)
         self.test_acc = float((predicted == labels).mean())
         self.confusion = np.bincount(labels * 10 + predicted, minlength=100).reshape(10, 10)
@@ -145,9 +167,17 @@ class DigitsSession(TrainingLoop):
             "cache": self.cache.stats() if self.cache is not None else {},
             "loss_points": self.loss_points, "acc_points": self.acc_points,
             "confusion": None if self.confusion is None else self.confusion.tolist(),
-            "hidden": self.model.hyper["hidden"],
+            "kind": self.kind, "hyper": self.model.hyper,
+            "test_digits": min(self.eval_digits, len(self.test_set[1])) if self.test_set else None,
         }
 
     def send_weights(self):
         """The weights as one raw buffer: cheap to send and to take in on the page's thread."""
         self.report("weights", self.model.flat.tobytes())
+
+
+def model_from_flat(described, data):
+    """A model of a "model" report's {"kind", "hyper"} holding the raw `flat` bytes of "weights"."""
+    if described["kind"] == "mnist-cnn":     # its byte count does not tell the channel counts
+        return CNN.from_flat(data, described["hyper"]["conv1"], described["hyper"]["conv2"])
+    return MLP.from_flat(data)

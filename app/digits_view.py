@@ -1,4 +1,7 @@
-"""Digits: draw on #grid and see the prediction live; train in the worker and watch it learn."""
+"""Digits: draw on #grid and see the prediction live; train in the worker and watch it learn.
+
+#digits-model chooses the MLP or the CNN: the predictor, the trainer, downloads and uploads
+follow it, and an uploaded file of the other kind switches it."""
 import json
 import math
 
@@ -8,16 +11,17 @@ from pyscript.ffi import create_proxy
 
 from app.charts import LineChart
 from app.digits_input import show_input
+from app.digits_session import model_from_flat
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
 from app.wording import predictor_line, sentence
 from models import knowledge
-from models.mlp import MLP
 from models.preprocess import drawing_to_mnist, is_empty
 
-KIND = "mnist-mlp"
-SHIPPED = "knowledge/digits.npz"
+SHIPPED = {"mnist-mlp": "knowledge/digits.npz", "mnist-cnn": "knowledge/digits-cnn.npz"}  # #digits-model
+NAMES = {"mnist-mlp": "MLP", "mnist-cnn": "CNN"}
+DOWNLOADS = {"mnist-mlp": "falken-digits.npz", "mnist-cnn": "falken-digits-cnn.npz"}
 MANIFEST = "static/data/mnist/manifest.json"
 CANVAS = 280          # drawing canvas pixels; 10 per grid cell of the 28×28 grid
 BRUSH = 22            # stroke width in canvas pixels: about MNIST's 2–3 px pen at 28×28
@@ -28,7 +32,10 @@ class DigitsView:
         self.trainer = None          # the worker's exported functions, once it is up
         self.predictor = None        # the model that reads drawings
         self.predictor_source = ""
+        self.kind = by_id("digits-model").value      # the chosen kind: mnist-mlp | mnist-cnn
+        self.shipped = {}            # kind -> its shipped model, fetched when first chosen
         self.trained = None          # mirror of the worker's model, refreshed about once a second
+        self.trained_model = None    # {"kind", "hyper"} of the worker's model, from its "model" report
         self.canvas = by_id("grid")
         self.pen = self.canvas.getContext("2d", willReadFrequently=True)
         self.drawing = False
@@ -46,6 +53,7 @@ class DigitsView:
         for name in ("pointerdown", "pointermove", "pointerup", "pointercancel", "pointerleave"):
             listen(self.canvas, name, self.on_pointer, "Drawing", passive=False)
         listen("grid-clear", "click", lambda event: self.clear(), "Clearing the grid")
+        listen("digits-model", "change", self.choose, "Changing the model")
         listen("train-start", "click", self.start, "Starting training")
         listen("train-pause", "click", self.pause, "Pausing training")
         listen("train-reset", "click", self.reset, "Resetting training")
@@ -57,21 +65,37 @@ class DigitsView:
         listen(window, "resize", lambda event: (self.loss_chart.fit(), self.acc_chart.fit()), "Resizing charts")
 
     async def boot(self):
-        try:
-            model = await knowledge_from_url(SHIPPED, KIND)
-        except FileProblem as problem:
-            # Drawing, training and uploads do not need the shipped model.
-            show_error(f"The shipped digits model could not be loaded: {sentence(problem)} Drawing works, and "
-                       "predictions start as soon as you train (Start) or upload weights.")
-            by_id("predictor-info").textContent = "No model yet: train one or upload weights."
-            return
-        self.use(model, "the shipped knowledge")
+        await self.use_shipped(self.kind)
+
+    async def use_shipped(self, kind):
+        if kind not in self.shipped:
+            try:
+                self.shipped[kind] = await knowledge_from_url(SHIPPED[kind], kind)
+            except FileProblem as problem:
+                # Drawing, training and uploads do not need the shipped model.
+                self.predictor = None
+                enable("weights-download", on=False)
+                self.show_prediction(None)
+                show_error(f"The shipped digits {NAMES[kind]} could not be loaded: {sentence(problem)} Drawing "
+                           "works, and predictions start as soon as you train (Start) or upload weights.")
+                by_id("predictor-info").textContent = "No model yet: train one or upload weights."
+                return
+        self.use(self.shipped[kind], f"the shipped {NAMES[kind]}")
+
+    async def choose(self, event):
+        """The predictor takes the shipped model of the chosen kind; the trainer stops and holds
+        a fresh one of that kind, as when the page opened."""
+        self.kind = by_id("digits-model").value
+        await self.use_shipped(self.kind)
+        if self.trainer is not None:
+            enable("train-pause", on=False)
+            await self.trainer.digits_choose(self.kind)
 
     async def connect(self, trainer, inbox):
         """The worker is up: give it the data's address and open the training controls."""
         self.trainer = trainer
         inbox.report_digits = create_proxy(guarded(self.on_report, "Showing the trainer's progress"))
-        problem = await self.trainer.digits_open(str(window.URL.new(MANIFEST, window.location.href)))
+        problem = await self.trainer.digits_open(str(window.URL.new(MANIFEST, window.location.href)), self.kind)
         if problem:
             show_error(problem + " Drawing and prediction still work; training needs the data.")
         else:
@@ -161,18 +185,22 @@ class DigitsView:
     def use(self, model, source, step=None):
         self.predictor, self.predictor_source = model, source
         enable("weights-download")
-        by_id("predictor-info").textContent = predictor_line(source, model.metrics.get("test_accuracy"), step)
+        info = by_id("predictor-info")
+        info.textContent = predictor_line(source, model.metrics.get("test_accuracy"), step)
+        set_data(info, model=model.KIND)                    # which kind predicts, for tests
         self.predict()
 
     def download(self):
-        offer_download(knowledge.to_bytes(self.predictor), "falken-digits.npz")
+        offer_download(knowledge.to_bytes(self.predictor), DOWNLOADS[self.predictor.KIND])
 
     async def upload(self, event):
-        uploaded = await knowledge_upload(by_id("weights-upload"), KIND, "The current digits model is unchanged.")
+        uploaded = await knowledge_upload(by_id("weights-upload"), tuple(SHIPPED),
+                                          "The current digits model is unchanged.")
         if uploaded is None:
             return
         name, data, model = uploaded
-        self.use(model, f"your file {name}")
+        self.kind = by_id("digits-model").value = model.KIND     # the file's kind becomes the choice
+        self.use(model, f"the {NAMES[model.KIND]} in your file {name}")
         if self.trainer is not None:
             await self.trainer.digits_load(data)
 
@@ -208,6 +236,9 @@ class DigitsView:
     def on_report(self, kind, payload):
         if kind == "status":
             self.show_status(json.loads(payload))
+        elif kind == "model":
+            # The worker took a new model: weights from now on are its, and the last status is not.
+            self.trained_model, self.trained, self.status = json.loads(payload), None, {}
         elif kind == "weights":
             self.take_trained_weights(payload.to_bytes())
         elif kind == "error":
@@ -216,28 +247,30 @@ class DigitsView:
 
     def take_trained_weights(self, data):
         """The worker's latest weights into a model kept for them (reused: no allocation per copy)."""
-        if self.trained is None or self.trained.flat.nbytes != len(data):
-            self.trained = MLP.from_flat(data)
+        if self.trained_model is None or self.trained_model["kind"] != self.kind:
+            return                   # sent before the worker heard of the new choice
+        if self.trained is None:
+            self.trained = model_from_flat(self.trained_model, data)
         else:
             self.trained.load_flat(data)
         self.trained.metrics = {"test_accuracy": self.status.get("test_acc"),
                                 "iterations": self.status.get("iteration", 0)}
-        self.use(self.trained, "the model in training", step=self.status.get("iteration", 0))
+        self.use(self.trained, f"the {NAMES[self.kind]} in training", step=self.status.get("iteration", 0))
 
     def show_status(self, status):
         self.status = status
         cache = status["cache"]
         element = by_id("train-status")
-        set_data(element, state=status["state"], iteration=status["iteration"],
+        set_data(element, model=status["kind"], state=status["state"], iteration=status["iteration"],
                  loss=fmt(status["loss"], 4), test_acc=fmt(status["test_acc"], 4),
                  samples_per_s=fmt(status["samples_per_s"], 0),
                  cache_blocks=cache.get("blocks_cached", 0), inflight=cache.get("inflight", 0),
                  stalls=cache.get("stalls", 0))
-        parts = [f"{status['state'].capitalize()}", f"step {status['iteration']:,}"]
+        parts = [f"{status['state'].capitalize()}", f"{NAMES[status['kind']]} step {status['iteration']:,}"]
         if status["loss"] is not None:
             parts.append(f"loss {status['loss']:.3f}")
         if status["test_acc"] is not None:
-            parts.append(f"test accuracy {status['test_acc']:.1%}")
+            parts.append(f"held-out accuracy {status['test_acc']:.1%} on {status['test_digits']:,} digits")
         if status["samples_per_s"]:
             parts.append(f"{status['samples_per_s']:,.0f} samples/s")
         element.textContent = " · ".join(parts)

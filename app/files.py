@@ -60,21 +60,24 @@ def offer_download(data, file_name, content_type="application/octet-stream"):
     link.remove()
 
 
-KIND_NAMES = {"tictactoe-lstm": "tic-tac-toe", "mnist-mlp": "digits", "char-rnn": "text (RNN)",
-              "char-lstm": "text (LSTM)"}
+KIND_NAMES = {"tictactoe-lstm": "tic-tac-toe", "mnist-mlp": "digits", "mnist-cnn": "digits (CNN)",
+              "char-rnn": "text (RNN)", "char-lstm": "text (LSTM)"}
 
 
 def knowledge_from_bytes(data, name, kind):
-    """The model in a knowledge file's bytes, if it is one of `kind`; else FileProblem saying why."""
+    """The model in a knowledge file's bytes, if it is of `kind` (one kind, or a tuple of the kinds
+    accepted); else FileProblem saying why."""
     from models.knowledge import KnowledgeError, load
 
     try:
         model = load(data)
     except KnowledgeError as error:
         raise FileProblem(f"{name} is not a usable knowledge file: {error}") from None
-    if model.KIND != kind:
+    kinds = (kind,) if isinstance(kind, str) else kind
+    if model.KIND not in kinds:
+        needed = " or ".join(KIND_NAMES[k] for k in kinds)
         raise FileProblem(f"{name} holds {KIND_NAMES.get(model.KIND, model.KIND)} knowledge, "
-                          f"but this needs {KIND_NAMES[kind]} knowledge")
+                          f"but this needs {needed} knowledge")
     return model
 
 

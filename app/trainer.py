@@ -48,8 +48,9 @@ async def fetch_bytes(url):
 
 
 # -- digits ----------------------------------------------------------------------------------
-async def digits_open(manifest_url):
-    """Read the manifest and make the session; returns "" or a plain error for #errors."""
+async def digits_open(manifest_url, kind):
+    """Read the manifest and make the session for a `kind` model (the page's choice); returns ""
+    or a plain error for #errors."""
     global digits
     import pyodide_http
 
@@ -62,7 +63,7 @@ async def digits_open(manifest_url):
         return f"The training data index {manifest_url} could not be read ({error})."
     if digits is not None:
         await digits.reset()
-    digits = DigitsSession(manifest, manifest_url, fetch_bytes, reporter("report_digits"))
+    digits = DigitsSession(manifest, manifest_url, fetch_bytes, reporter("report_digits"), kind=kind)
     digits.send_status()
     return ""
 
@@ -77,6 +78,10 @@ async def digits_pause():
 
 async def digits_reset():
     await digits.reset()
+
+
+async def digits_choose(kind):
+    await digits.choose(kind)
 
 
 def digits_set(name, value):
@@ -116,5 +121,5 @@ def text_sample(prefix, length, temperature, seed):
     return text.sample(prefix, length, temperature, seed)
 
 
-__export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_set", "digits_load",
+__export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_load",
               "text_open", "text_start", "text_pause", "text_sample"]

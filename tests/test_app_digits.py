@@ -129,7 +129,7 @@ def test_training_from_reset_learns_and_sliders_act_on_the_running_trainer(page)
     status = train_status(page)
     assert float(status["testAcc"]) > 0.85, status
     assert float(status["samplesPerS"]) > 0 and float(status["loss"]) < 1.0
-    assert "model in training" in page.text("#predictor-info")
+    assert "MLP in training" in page.text("#predictor-info")
     long_tasks = page.js("return window.longTasks")
     report = {"engine": page.engine, "steps": int(status["iteration"]),
               "long_tasks": None if long_tasks is None else len(long_tasks),
@@ -165,7 +165,7 @@ def test_uploaded_weights_reach_predictor_and_trainer_and_bad_ones_change_nothin
     page.upload("#weights-upload", bad)
     page.wait_for("document.getElementById('errors').textContent.includes('broken.npz')", what="the error")
     assert "unchanged" in page.errors_text()
-    assert "shipped knowledge" in page.text("#predictor-info")
+    assert "shipped MLP" in page.text("#predictor-info")
     good = tmp_path / "mine.npz"
     good.write_bytes((ROOT / "knowledge/digits.npz").read_bytes())
     page.upload("#weights-upload", good)
@@ -216,3 +216,109 @@ def test_missing_training_data_is_explained_and_drawing_still_works(browser):
         draw(page, [[(14, 4), (14.5, 14), (14, 24)]])
         page.wait_for("document.getElementById('prediction').dataset.digit !== ''", what="a prediction")
         assert page.unexpected_console_errors() == []
+
+
+# -- the model choice: MLP / CNN ---------------------------------------------------------------
+CNN_STEPS = 15
+
+# Brackets the app's per-frame prediction callback between two of ours (frame callbacks run in
+# the order asked for: ours from a capturing listener before the app's, ours from a bubbling one
+# after): the app's predict time per drawn frame, in ms.
+PREDICT_TIMER = """
+const grid = document.getElementById('grid'), t = window.predictTimes = [];
+let t0 = null;
+window.addEventListener('pointermove', () => requestAnimationFrame(() => { t0 = performance.now(); }), {capture: true});
+window.addEventListener('pointermove', () => requestAnimationFrame(() => { if (t0 !== null) t.push(performance.now() - t0); }));
+"""
+
+
+def choose(page, kind):
+    page.select("#digits-model", kind)
+    page.wait_for(f"document.getElementById('predictor-info').dataset.model === '{kind}'", what=f"the {kind}")
+
+
+def test_choosing_the_cnn_predicts_with_the_shipped_cnn_smoothly(page):
+    open_digits(page)
+    page.wait_for("document.getElementById('predictor-info').dataset.model === 'mnist-mlp'", what="the MLP")
+    choose(page, "mnist-cnn")
+    assert "shipped CNN" in page.text("#predictor-info")
+    draw(page, [[(14, 4), (14.5, 14), (14, 24)]])
+    page.wait_for("document.getElementById('prediction').dataset.digit !== ''", what="a prediction")
+    assert prediction(page) == "1" and page.errors_text() == ""
+    page.click("#grid-clear")
+    page.js(PREDICT_TIMER)
+    predictions = draw_frames(page, 60)
+    times = sorted(page.js("return window.predictTimes"))
+    median = times[len(times) // 2]
+    print(f"\n{page.engine}: CNN live prediction, {predictions} predictions in 60 frames, "
+          f"median {median:.1f} ms, max {times[-1]:.1f} ms per frame")
+    assert predictions >= 50 and median < 50, (predictions, times)
+    # (Firefox refuses setPointerCapture for the synthetic stroke's pointer id: that is the
+    # stroke's doing, so only prediction failures count here.)
+    assert "Predicting" not in page.errors_text()
+
+
+def test_reset_and_start_train_a_cnn_in_the_worker(page):
+    open_digits(page)
+    choose(page, "mnist-cnn")
+    page.wait_for("document.getElementById('train-status').dataset.model === 'mnist-cnn'", what="the worker's CNN")
+    set_slider(page, "batch-size", 16)
+    page.click("#train-reset")
+    page.click("#train-start")
+    page.wait_for(f"+document.getElementById('train-status').dataset.iteration >= {CNN_STEPS}", what="CNN steps",
+                  timeout=300)
+    page.wait_for("document.getElementById('train-status').dataset.testAcc !== ''", what="a held-out score",
+                  timeout=120)
+    page.click("#train-pause")
+    page.wait_for("document.getElementById('train-status').dataset.state === 'paused'", what="the pause")
+    status = train_status(page)
+    assert status["model"] == "mnist-cnn" and "on 500 digits" in page.text("#train-status"), status
+    page.wait_for("document.getElementById('predictor-info').textContent.includes('CNN in training')",
+                  what="the trained CNN's weights")
+    print(f"\n{page.engine}: CNN training in the worker at batch 16: {float(status['samplesPerS']):.0f} samples/s, "
+          f"held-out {float(status['testAcc']):.3f} after {status['iteration']} steps")
+    assert float(status["samplesPerS"]) > 0 and 0 <= float(status["testAcc"]) <= 1
+    name, data = page.download("#weights-download")
+    trained = knowledge.load(data)
+    assert name == "falken-digits-cnn.npz" and trained.KIND == "mnist-cnn"
+    assert trained.metrics["iterations"] >= CNN_STEPS
+
+
+def test_the_downloaded_cnn_loads_in_cpython_and_predicts_as_the_shipped_one(page):
+    open_digits(page)
+    choose(page, "mnist-cnn")
+    name, data = page.download("#weights-download")
+    assert name == "falken-digits-cnn.npz"
+    model = knowledge.load(data)
+    shipped = knowledge.load((ROOT / "knowledge/digits-cnn.npz").read_bytes())
+    assert model.KIND == "mnist-cnn" and model.hyper == shipped.hyper
+    images, labels = load_split(ROOT / "static/data/mnist", "test")
+    x = images.reshape(len(labels), -1).astype(np.float32) / 255
+    assert np.allclose(model.predict_proba(x), shipped.predict_proba(x), atol=1e-6)
+
+
+def test_an_upload_of_either_kind_switches_the_choice_and_a_bad_one_changes_nothing(page, tmp_path):
+    open_digits(page)
+    choose(page, "mnist-cnn")
+    mlp, cnn = tmp_path / "mine-mlp.npz", tmp_path / "mine-cnn.npz"
+    mlp.write_bytes((ROOT / "knowledge/digits.npz").read_bytes())
+    cnn.write_bytes((ROOT / "knowledge/digits-cnn.npz").read_bytes())
+    page.upload("#weights-upload", mlp)
+    page.wait_for("document.getElementById('predictor-info').textContent.includes('mine-mlp.npz')", what="upload")
+    assert page.js("return document.getElementById('digits-model').value") == "mnist-mlp"
+    assert page.js("return document.getElementById('predictor-info').dataset.model") == "mnist-mlp"
+    page.wait_for("document.getElementById('train-status').dataset.model === 'mnist-mlp'", what="the worker's MLP")
+    page.upload("#weights-upload", cnn)
+    page.wait_for("document.getElementById('predictor-info').textContent.includes('mine-cnn.npz')", what="upload")
+    assert page.js("return document.getElementById('digits-model').value") == "mnist-cnn"
+    page.wait_for("document.getElementById('train-status').dataset.testAcc !== ''"
+                  " && document.getElementById('train-status').dataset.model === 'mnist-cnn'", what="the CNN scored")
+    assert abs(float(train_status(page)["testAcc"]) - knowledge.load(cnn.read_bytes()).metrics["test_accuracy"]) < 0.02
+    before = page.text("#predictor-info")
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(mlp.read_bytes()[:-300])
+    page.upload("#weights-upload", bad)
+    page.wait_for("document.getElementById('errors').textContent.includes('broken.npz')", what="the error")
+    assert "unchanged" in page.errors_text()
+    assert page.js("return document.getElementById('digits-model').value") == "mnist-cnn"
+    assert page.text("#predictor-info") == before
