@@ -1,4 +1,4 @@
-"""Digits in real Chromium: draw and predict, train live in the worker, move weights in and out."""
+"""Digits in every engine: draw and predict, train live in the worker, move weights in and out."""
 import json
 
 import numpy as np

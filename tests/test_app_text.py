@@ -1,4 +1,4 @@
-"""Text in real Chromium: the shipped knowledge writes at once; the worker trains on the text."""
+"""Text in every engine: the shipped knowledge writes at once; the worker trains on the text."""
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]

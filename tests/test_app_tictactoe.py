@@ -1,4 +1,4 @@
-"""Tic-tac-toe in real Chromium: the visitor plays, the LSTM answers optimally, files are checked."""
+"""Tic-tac-toe in every engine: the visitor plays, the LSTM answers optimally, files are checked."""
 import pytest
 from selenium.webdriver.common.keys import Keys
 

@@ -70,7 +70,7 @@ def test_a_first_visit_downloads_only_the_model_of_the_view_it_shows(page, site_
     page.click("#nav-digits")
     page.wait_for("document.getElementById('digits').dataset.ready === 'true'", what="the digits view")
     assert fetched() == {"tictactoe-hard.npz", "digits.npz"}
-    assert "shipped knowledge" in page.text("#predictor-info")
+    assert "shipped MLP" in page.text("#predictor-info")
 
 
 @pytest.mark.needs_numpy
