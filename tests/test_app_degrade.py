@@ -78,7 +78,7 @@ def test_a_missing_digits_model_leaves_drawing_and_training_working(browser):
         assert page.js("return document.getElementById('prediction').dataset.digit") == ""
         train_a_little(page)      # the model in training now predicts what is on the grid
         page.wait_for("document.getElementById('prediction').dataset.digit !== ''", what="a prediction")
-        assert "model in training" in page.text("#predictor-info")
+        assert "MLP in training" in page.text("#predictor-info")
         assert page.unexpected_console_errors() == []
 
 
