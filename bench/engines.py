@@ -21,7 +21,18 @@ METRICS = [  # (key, label, unit, better)
     ("train_b128", "worker training, batch 128", "samples/s", "higher"),
     ("inference", "live digit inference, median", "ms", "lower"),
     ("inference_p95", "live digit inference, p95", "ms", "lower"),
+    ("inference_cnn", "live digit inference with the CNN chosen, median", "ms", "lower"),
+    ("inference_cnn_p95", "live digit inference with the CNN chosen, p95", "ms", "lower"),
+    ("switch_longtask", "longest main-thread task on a view switch while training (Chromium: Long Tasks API)",
+     "ms", "lower"),
 ]
+SWITCH_AND_BACK = r"""
+const done = arguments[arguments.length - 1], b = window.__bench, start = performance.now();
+location.hash = '#tictactoe';
+const back = () => { location.hash = '#digits'; setTimeout(() => done([start, performance.now()]), 1500); };
+const wait = () => document.getElementById('tictactoe').dataset.ready === 'true' ? setTimeout(back, 1500) : setTimeout(wait, 20);
+wait();
+"""
 
 
 def inference_stroke(driver):
@@ -42,6 +53,22 @@ def inference_stroke(driver):
     return js("return window.__bench.inf.samples")
 
 
+def view_switch(driver):
+    """Longest main-thread task from switching to Tic-tac-toe and back while the worker trains
+    (0 when none passed 50 ms); None where the engine has no Long Tasks API."""
+    js = driver.execute_script
+    if not js("return PerformanceObserver.supportedEntryTypes.includes('longtask')"):
+        return None
+    js("location.hash = '#digits'")
+    browser.wait_for(driver, "!document.getElementById('train-start').disabled")
+    js("document.getElementById('train-start').click()")
+    browser.wait_for(driver, "+document.getElementById('train-status').dataset.iteration > 20", timeout=60)
+    start, end = driver.execute_async_script(SWITCH_AND_BACK)
+    tasks = js("return window.__bench.longtasks")
+    js("document.getElementById('train-pause').click()")
+    return max((d for t, d in tasks if start <= t <= end), default=0.0)
+
+
 def measure(engine, server, runs, train_window, train_warmup, log):
     from tests.support import engines
     driver = engines.start(engine)
@@ -50,6 +77,11 @@ def measure(engine, server, runs, train_window, train_warmup, log):
         warm = [browser.load(driver, server) for _ in range(runs)]
         strokes = [inference_stroke(driver) for _ in range(runs)]
         training = [browser.train_run(driver, train_warmup, train_window) for _ in range(runs)]
+        switches = [view_switch(driver) for _ in range(runs)]
+        driver.execute_script("const s = document.getElementById('digits-model'); s.value = 'mnist-cnn';"
+                              "s.dispatchEvent(new Event('change', {bubbles: true}))")
+        browser.wait_for(driver, "document.getElementById('predictor-info').textContent.includes('CNN')")
+        cnn_strokes = [inference_stroke(driver) for _ in range(runs)]
         agent = driver.execute_script("return navigator.userAgent")
     finally:
         driver.quit()
@@ -59,6 +91,9 @@ def measure(engine, server, runs, train_window, train_warmup, log):
         "train_b128": [t["rate_b128"] for t in training if t["rate_b128"]],
         "inference": [statistics.median(s) for s in strokes if s],
         "inference_p95": [percentile(s, 95) for s in strokes if s],
+        "inference_cnn": [statistics.median(s) for s in cnn_strokes if s],
+        "inference_cnn_p95": [percentile(s, 95) for s in cnn_strokes if s],
+        "switch_longtask": [v for v in switches if v is not None],
     }
     log(f"  {engine}: ready {statistics.median(values['ready']):.0f} ms, click {statistics.median(values['click']):.0f} ms, "
         f"b32 {statistics.median(values['train_b32'] or [0]):.0f} /s, b128 {statistics.median(values['train_b128'] or [0]):.0f} /s, "
