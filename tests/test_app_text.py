@@ -72,14 +72,14 @@ def test_the_lstm_writes_by_default_and_the_rnn_stays_selectable_and_trainable(p
     choose(page, "char-rnn")
     assert "RNN" in page.text("#text-status") and len(write(page)) > 100
     page.wait_for("!document.getElementById('text-train').disabled", what="the trainer worker")
-    page.driver.find_element(By.ID, "text-train").click()
+    page.click("#text-train")
     page.wait_for("+document.getElementById('text-status').dataset.iteration >= 3", what="RNN training steps")
     choose(page, "char-lstm")                     # pauses the RNN's session; the LSTM writes
     assert page.text("#text-train") == "Train" and "LSTM" in page.text("#text-status")
     assert len(write(page)) > 100
-    page.driver.find_element(By.ID, "text-train").click()
+    page.click("#text-train")
     page.wait_for("document.getElementById('text-status').dataset.state === 'running'", what="the LSTM session")
     page.wait_for("+document.getElementById('text-status').dataset.iteration >= 1", what="LSTM training steps")
-    page.driver.find_element(By.ID, "text-train").click()
+    page.click("#text-train")
     page.wait_for("document.getElementById('text-status').dataset.state === 'paused'", what="the pause")
     assert len(write(page)) > 100
