@@ -118,7 +118,12 @@ class DigitsView:
         event.preventDefault()       # no scrolling or text selection while drawing
         if event.type == "pointerdown":
             self.drawing = True
-            self.canvas.setPointerCapture(event.pointerId)
+            try:
+                # Keeps the stroke when the pen leaves the grid; the browser may refuse it (a
+                # pointer it no longer counts as active), and drawing goes on without it.
+                self.canvas.setPointerCapture(event.pointerId)
+            except Exception:
+                pass
             self.last_point = self.canvas_point(event)
             self.stroke(self.last_point, self.last_point)
         elif event.type == "pointermove" and self.drawing:
