@@ -3,6 +3,8 @@
 The #digits-input test needs the hook-up in DigitsView.predict (added at merge; see the report)."""
 import base64
 
+import time
+
 import numpy as np
 import pytest
 from selenium.webdriver.common.keys import Keys
@@ -146,10 +148,18 @@ def test_what_the_net_sees_is_the_preprocessed_drawing(page):
     page.wait_for("(() => { const c = document.getElementById('digits-input');"
                   "return c.getContext('2d').getImageData(0, 0, 28, 28).data.some((v, i) => i % 4 === 0 && v > 0); })()",
                   timeout=20, what="the input picture")
-    grid = canvas_red(page, "#grid").astype(np.float32) / 255.0
-    seen = canvas_red(page, "#digits-input")
-    assert seen.shape == (28, 28)
-    want = drawing_to_mnist(grid).reshape(28, 28)
-    assert np.abs(seen / 255.0 - want).max() <= 1.0 / 255 + 1e-6
+    # The last pointer move's prediction runs on a later frame (late on a loaded machine): the
+    # picture must come to match the whole stroke, and then stay.
+    deadline = time.monotonic() + 20
+    while True:
+        grid = canvas_red(page, "#grid").astype(np.float32) / 255.0
+        seen = canvas_red(page, "#digits-input")
+        assert seen.shape == (28, 28)
+        want = drawing_to_mnist(grid).reshape(28, 28)
+        error = np.abs(seen / 255.0 - want).max()
+        if error <= 1.0 / 255 + 1e-6 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert error <= 1.0 / 255 + 1e-6
     page.js("document.getElementById('digits-input').scrollIntoView()")
     page.screenshot("digits-input")
