@@ -1,8 +1,5 @@
-"""Seeing inside the nets, in every engine: the page's hooks against the models computed in CPython.
-
-The #digits-input test needs the hook-up in DigitsView.predict (added at merge; see the report)."""
+"""Seeing inside the nets, in every engine: the page's hooks against the models computed in CPython."""
 import base64
-
 import time
 
 import numpy as np
