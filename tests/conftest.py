@@ -40,16 +40,43 @@ def site_server():
     server.server_close()
 
 
+class Engine:
+    """One engine's browser for the session, started again where the engine needs it."""
+    # WebKitGTK's MiniBrowser stops booting Pyodide pages after a few in one session (seen: the
+    # third boot in a row never got ready, with no error), so WebKit gets a fresh browser per test.
+    FRESH_PER_TEST = {"webkit"}
+
+    def __init__(self, name):
+        self.name, self.driver = name, None
+
+    def get(self):
+        if self.driver is not None and self.name in self.FRESH_PER_TEST:
+            self.quit()
+        if self.driver is None:
+            self.driver = engines.start(self.name)
+        return self.driver
+
+    def quit(self):
+        if self.driver is not None:
+            self.driver.quit()
+            self.driver = None
+
+
 @pytest.fixture(scope="session", params=engines.ENGINES)
-def browser(request):
-    """One browser per engine for the whole session: every browser test runs in each
-    (`pytest -k firefox` selects one); an engine that is not installed skips with the reason."""
+def engine(request):
+    """Every browser test runs in each engine (`pytest -k firefox` selects one); an engine that
+    is not installed skips with the reason `make setup` gave."""
     reason = engines.missing(request.param)
     if reason:
         pytest.skip(reason)
-    driver = engines.start(request.param)
-    yield driver
-    driver.quit()
+    holder = Engine(request.param)
+    yield holder
+    holder.quit()
+
+
+@pytest.fixture
+def browser(engine):
+    return engine.get()
 
 
 def new_page(driver, url):
