@@ -87,5 +87,10 @@ def test_the_make_run_server_serves_a_page_that_gets_ready(browser):
         assert page.errors_text() == ""
         assert page.unexpected_console_errors() == []
     finally:
+        browser.get("about:blank")       # the page's connections closed before the server stops
         server.send_signal(signal.SIGINT)
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise AssertionError("the make run server did not stop within 30 s of Ctrl-C")
