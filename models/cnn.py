@@ -178,14 +178,6 @@ class CNN(FlatWeights):
         _dot(cols1.T, dz1, out=g["K1"].reshape(k * k, c1))
         return loss
 
-    def train_step(self, x, y, lr=None):
-        """One optimiser step on a batch (any size, may change between calls). Returns loss."""
-        if lr is not None:
-            self.opt.lr = float(lr)
-        loss = self.loss_and_grads(x, np.asarray(y, np.int64).reshape(-1))
-        self.opt.step({"flat": self.flat_grad})
-        return loss
-
     # inference ----------------------------------------------------------------------------
     def log_proba(self, x):
         x = np.asarray(x, self.flat.dtype).reshape(-1, SIDE * SIDE)

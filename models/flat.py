@@ -2,7 +2,8 @@
 
 The optimiser makes one call per operation on `flat`, and the worker ships the raw bytes of
 `flat` to the page, which copies them into a model it reuses. A model using this sets
-`self.flat` and `self.params` (name -> view into flat) before calling set_optimizer.
+`self.flat`, `self.flat_grad` and `self.params` (name -> view into flat), and defines
+`loss_and_grads(x, y)`, which fills flat_grad.
 """
 import numpy as np
 
@@ -28,6 +29,14 @@ class FlatWeights:
         """Overwrite weights in place (the optimiser keeps pointing at the same arrays)."""
         for k, p in self.params.items():
             p[...] = np.asarray(params[k], p.dtype).reshape(p.shape)
+
+    def train_step(self, x, y, lr=None):
+        """One optimiser step on a batch (any size, may change between calls). Returns loss."""
+        if lr is not None:
+            self.opt.lr = float(lr)
+        loss = self.loss_and_grads(x, np.asarray(y, np.int64).reshape(-1))
+        self.opt.step({"flat": self.flat_grad})
+        return loss
 
     def set_optimizer(self, name="adam", lr=1e-3):
         if name == "adam":

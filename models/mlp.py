@@ -161,10 +161,3 @@ class MLP(FlatWeights):
             dh.sum(axis=0, out=g["b1"])
         return loss
 
-    def train_step(self, x, y, lr=None):
-        """One optimiser step on a batch (any size, may change between calls). Returns loss."""
-        if lr is not None:
-            self.opt.lr = float(lr)
-        loss = self.loss_and_grads(x, np.asarray(y, np.int64).reshape(-1))
-        self.opt.step({"flat": self.flat_grad})
-        return loss
