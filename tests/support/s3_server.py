@@ -1,5 +1,6 @@
 """A real S3 API server (moto's server mode) on 127.0.0.1, for deploy tests."""
 import socket
+import urllib.request
 
 from moto.s3.models import FakeBucket
 from moto.server import ThreadedMotoServer
@@ -29,6 +30,9 @@ class S3Server:
         self.real_get_permission = FakeBucket.get_permission
         FakeBucket.get_permission = _head_is_authorised_as_get(self.real_get_permission)
         self.server.start()
+        # moto keeps its buckets in-process, not per server: a module whose fixtures pytest set
+        # up twice (its tests reordered around the engine groups) found the first server's objects.
+        urllib.request.urlopen(urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")).close()
         return self
 
     def __exit__(self, *exc):
