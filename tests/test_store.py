@@ -1,0 +1,81 @@
+"""static/js/store.js, the one IndexedDB store every saved thing goes through, in each engine."""
+import pytest
+
+from tests.conftest import new_page
+from tests.support import site
+
+pytestmark = pytest.mark.browser
+
+# execute_async_script: the last argument is the callback; a rejection comes back as its text.
+ROUND_TRIP = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const bytes = new Uint8Array([0, 1, 2, 250, 255]);
+  await falkenStore.put("test/bytes", bytes);
+  await falkenStore.put("test/json", JSON.stringify({step: 4210}));
+  const back = await falkenStore.get("test/bytes");
+  const keys = await falkenStore.keys();
+  return {bytes: Array.from(back), json: await falkenStore.get("test/json"), keys: keys.filter(k => k.startsWith("test/"))};
+})().then(done, error => done("rejected: " + error.message));
+"""
+READ_AND_REMOVE = """
+const done = arguments[arguments.length - 1];
+(async () => {
+  const before = await falkenStore.get("test/json");
+  await falkenStore.remove("test/json");
+  return [before, (await falkenStore.get("test/json")) === undefined];
+})().then(done, error => done("rejected: " + error.message));
+"""
+WRITE = """
+const done = arguments[arguments.length - 1];
+falkenStore.put("test/x", "1").then(() => done("written"), error => done("rejected: " + error.message));
+"""
+
+
+def test_values_round_trip_and_outlive_a_reload(page):
+    page.open("", wait_ready=False)
+    assert page.js_async(ROUND_TRIP) == {"bytes": [0, 1, 2, 250, 255], "json": '{"step":4210}',
+                                         "keys": ["test/bytes", "test/json"]}
+    page.open("", wait_ready=False)
+    assert page.js_async(READ_AND_REMOVE) == ['{"step":4210}', True]
+
+
+# How an engine refuses Falken's database (a private window, a full disk, another tab holding an
+# older version open). Only Falken's database: PyScript keeps its own and cannot boot without it.
+REFUSALS = {
+    "throws": ("throw new DOMException('The operation is insecure.', 'SecurityError');",
+               "this browser will not keep saved state for this page (The operation is insecure.)"),
+    "errors": ("return later('onerror', new DOMException('Quota exceeded.', 'QuotaExceededError'));",
+               "saved state could not be opened: the browser's storage for this site is full"),
+    "blocked": ("return later('onblocked', null);",
+                "saved state is held by another Falken tab; close it and reload"),
+}
+REFUSE = """
+const realOpen = IDBFactory.prototype.open;
+function later(handler, error) {
+  const request = {error};
+  setTimeout(() => request[handler] && request[handler](), 0);
+  return request;
+}
+IDBFactory.prototype.open = function (name, version) {
+  if (name !== "falken") return realOpen.call(this, name, version);
+  %s
+};
+"""
+
+
+@pytest.mark.parametrize("how", sorted(REFUSALS))
+def test_a_refused_database_rejects_every_call_with_a_sentence_and_the_page_works(browser, how):
+    refusal, message = REFUSALS[how]
+    scripts = {site.PROBE_PATH: site.PROBE, "/__refuse_indexeddb__.js": (REFUSE % refusal).encode()}
+    server = site.start(site.serve.ROOT, head_scripts=scripts)
+    try:
+        page = new_page(browser, server.url)
+        page.open()      # boots: nothing at start-up depends on saved state
+        assert page.js_async(WRITE) == f"rejected: {message}"
+        assert page.js_async(WRITE) == f"rejected: {message}", "a second try opens again, and says so again"
+        page.click("#cell-4")
+        assert page.js("return document.getElementById('cell-4').textContent") != ""
+    finally:
+        server.shutdown()
+        server.server_close()
