@@ -15,6 +15,7 @@ from app.digits_session import model_from_flat
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
+from app.runs import RunsPanel
 from app.wording import predictor_line, sentence
 from models import knowledge
 from models.preprocess import drawing_to_mnist, is_empty
@@ -46,6 +47,7 @@ class DigitsView:
         self.status = {}
         self.loss_chart = LineChart("chart-loss", "loss", "#2f6fde")
         self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
+        self.runs = RunsPanel(self.loss_chart, self.acc_chart)     # the charts overlay its runs
         self.clear()
         self.bind()
 
@@ -65,6 +67,7 @@ class DigitsView:
         listen(window, "resize", lambda event: (self.loss_chart.fit(), self.acc_chart.fit()), "Resizing charts")
 
     async def boot(self):
+        guarded(self.runs.load, "Reading the saved training runs")()    # in the background
         await self.use_shipped(self.kind)
 
     async def use_shipped(self, kind):
@@ -244,6 +247,7 @@ class DigitsView:
         elif kind == "model":
             # The worker took a new model: weights from now on are its, and the last status is not.
             self.trained_model, self.trained, self.status = json.loads(payload), None, {}
+            self.runs.end_run()
         elif kind == "weights":
             self.take_trained_weights(payload.to_bytes())
         elif kind == "error":
@@ -284,8 +288,7 @@ class DigitsView:
         by_id("cache-stalls").textContent = str(cache.get("stalls", 0))
         by_id("cache-failures").textContent = str(cache.get("failures", 0))
         by_id("cache-bytes").textContent = f"{cache.get('bytes', 0) / 1e6:.1f} MB"
-        self.loss_chart.show(status["loss_points"])
-        self.acc_chart.show(status["acc_points"])
+        self.runs.on_status(status)
         if status["confusion"] is not None:
             self.show_confusion(status["confusion"])
         running = status["state"] == "running"
