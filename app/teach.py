@@ -27,7 +27,8 @@ class Teacher:
     def __init__(self, view):
         self.view = view                      # the DigitsView: its drawing, predictor and trainer
         self.images, self.labels = EMPTY
-        self.saving = True                    # False once the store refused: samples live in memory only
+        self.refusal = None                   # why the store will not keep samples, once it said so
+        self.refusal_shown = False
         self.fine_tuning = False
         listen("teach-add", "click", self.add, "Adding your sample")
         listen("teach-download", "click", lambda event: self.download(), "Downloading your samples")
@@ -38,8 +39,7 @@ class Teacher:
         try:
             data = await store.get_bytes(STORE_KEY)
         except store.StoreUnavailable as problem:
-            self.refused(problem)
-            data = None
+            self.refusal, data = problem, None    # said when a sample is added: many never teach
         if data is not None:
             try:
                 self.images, self.labels = decode_block(data)
@@ -50,22 +50,18 @@ class Teacher:
         enable("teach-add")
         self.show_count()
 
-    def refused(self, problem):
-        if self.saving:
-            show_error(f"Your samples will not outlast this visit: {sentence(problem)} "
-                       "Download them to keep them.")
-        self.saving = False
-
     async def save(self):
-        if not self.saving:
-            return
-        try:
-            if len(self.labels):
+        """Keep the samples for the next visit; a store that refuses is said once, and the
+        samples live on in this page."""
+        if self.refusal is None:
+            try:
                 await store.put_bytes(STORE_KEY, encode_block(self.images, self.labels))
-            else:
-                await store.remove(STORE_KEY)
-        except store.StoreUnavailable as problem:
-            self.refused(problem)
+            except store.StoreUnavailable as problem:
+                self.refusal = problem
+        if self.refusal is not None and not self.refusal_shown:
+            self.refusal_shown = True
+            show_error(f"Your samples will not outlast this visit: {sentence(self.refusal)} "
+                       "Download them to keep them.")
 
     # -- the samples -----------------------------------------------------------------------
     async def add(self, event):
@@ -126,8 +122,13 @@ class Teacher:
     async def fine_tune(self, event):
         self.fine_tuning = True
         self.enable_fine_tune()
-        predictor = knowledge.to_bytes(self.view.predictor)
-        await self.view.trainer.digits_fine_tune(predictor, encode_block(self.images, self.labels))
+        try:
+            await self.view.trainer.digits_fine_tune(knowledge.to_bytes(self.view.predictor),
+                                                     encode_block(self.images, self.labels))
+        except Exception:
+            self.fine_tuning = False          # no report will come to open the button again
+            self.enable_fine_tune()
+            raise
 
     def on_report(self, figures):
         """A "teach" report from the worker (DigitsSession.fine_tune)."""

@@ -11,8 +11,10 @@ from app.digits_session import FINE_TUNE_STEPS
 from models import knowledge
 from models.blocks import decode_block, encode_block, load_split
 from models.preprocess import drawing_to_mnist
-from tests.conftest import ROOT
+from tests.conftest import ROOT, new_page
+from tests.support import site
 from tests.test_app_insight import PHONE, canvas_red
+from tests.test_store import REFUSALS, REFUSE
 
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
 STORE_KEY = "teach/samples.npz"
@@ -152,3 +154,24 @@ def test_fine_tuning_on_mine_runs_in_the_worker_and_scores_the_held_out_samples(
           f"{before[0]}/8 -> {after[0]}/8")
     page.js("document.getElementById('teach').scrollIntoView()")
     page.screenshot("teach-fine-tuned")
+
+
+def test_a_store_that_refuses_is_said_once_and_the_samples_live_on_in_the_page(browser):
+    refusal, message = REFUSALS["errors"]          # a full quota
+    scripts = {site.PROBE_PATH: site.PROBE, "/__refuse_indexeddb__.js": (REFUSE % refusal).encode()}
+    server = site.start(site.serve.ROOT, head_scripts=scripts)
+    try:
+        page = new_page(browser, server.url)
+        open_digits(page)
+        assert page.errors_text() == "" and count(page) == 0      # said only to someone who teaches
+        teach(page, 1, STROKES[1])
+        page.wait_for("document.getElementById('errors').textContent.includes('will not outlast')",
+                      what="the store's refusal", timeout=30)
+        teach(page, 7, STROKES[7])
+        errors = page.errors_text()
+        assert errors.count("will not outlast this visit") == 1 and message in errors
+        _, data = page.download("#teach-download")
+        assert list(decode_block(data)[1]) == [1, 7]
+        assert page.unexpected_console_errors() == []
+    finally:
+        server.shutdown()
