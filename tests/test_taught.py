@@ -170,3 +170,17 @@ def test_a_reset_during_fine_tuning_reports_it_stopped_and_mixes_no_more(server)
     teach = [p for k, p in reports if k == "teach"]
     assert [t["state"] for t in teach] == ["running", "stopped"]
     assert digits.taught is None and digits.stop_at is None and digits.iteration == 0
+
+
+def test_fine_tuning_takes_the_cnn_too(server):
+    digits, reports = spying_session(server)
+    images, labels = samples(10)
+
+    async def run():
+        await digits.fine_tune(knowledge.load(ROOT / "knowledge" / "digits-cnn.npz"), images, labels, steps=3)
+        await digits.stop()
+        await digits.cache.aclose()
+    asyncio.run(run())
+    done = [p for k, p in reports if k == "teach"][-1]
+    assert done["state"] == "done" and done["trained_steps"] == 3 and digits.kind == "mnist-cnn"
+    assert tuple(done["after"]) == taught.accuracy(digits.model, *taught.split(images, labels)[1])
