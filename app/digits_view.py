@@ -15,6 +15,7 @@ from app.digits_session import model_from_flat
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
+from app.teach import Teacher
 from app.wording import predictor_line, sentence
 from models import knowledge
 from models.preprocess import drawing_to_mnist, is_empty
@@ -48,6 +49,7 @@ class DigitsView:
         self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
         self.clear()
         self.bind()
+        self.teacher = Teacher(self)  # "Teach it your handwriting" (app/teach.py)
 
     def bind(self):
         for name in ("pointerdown", "pointermove", "pointerup", "pointercancel", "pointerleave"):
@@ -66,6 +68,7 @@ class DigitsView:
 
     async def boot(self):
         await self.use_shipped(self.kind)
+        await self.teacher.boot()
 
     async def use_shipped(self, kind):
         if kind not in self.shipped:
@@ -102,6 +105,7 @@ class DigitsView:
             for slider in ("lr", "batch-size", "cache-size"):
                 self.show_slider(slider)
             enable("train-start", "train-reset")
+            self.teacher.enable_fine_tune()
 
     # -- drawing -----------------------------------------------------------------------------
     def clear(self):
@@ -193,6 +197,7 @@ class DigitsView:
         info = by_id("predictor-info")
         info.textContent = predictor_line(source, model.metrics.get("test_accuracy"), step)
         set_data(info, model=model.KIND)                    # which kind predicts, for tests
+        self.teacher.enable_fine_tune()
         self.predict()
 
     def download(self):
@@ -246,6 +251,8 @@ class DigitsView:
             self.trained_model, self.trained, self.status = json.loads(payload), None, {}
         elif kind == "weights":
             self.take_trained_weights(payload.to_bytes())
+        elif kind == "teach":
+            self.teacher.on_report(json.loads(payload))
         elif kind == "error":
             show_error(json.loads(payload))
             enable("train-pause", on=False)
