@@ -16,6 +16,7 @@ from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
 from app.runs import RunsPanel
+from app.teach import Teacher
 from app.wording import predictor_line, sentence
 from models import knowledge
 from models.preprocess import drawing_to_mnist, is_empty
@@ -50,6 +51,7 @@ class DigitsView:
         self.runs = RunsPanel(self.loss_chart, self.acc_chart)     # the charts overlay its runs
         self.clear()
         self.bind()
+        self.teacher = Teacher(self)  # "Teach it your handwriting" (app/teach.py)
 
     def bind(self):
         for name in ("pointerdown", "pointermove", "pointerup", "pointercancel", "pointerleave"):
@@ -69,6 +71,7 @@ class DigitsView:
     async def boot(self):
         guarded(self.runs.load, "Reading the saved training runs")()    # in the background
         await self.use_shipped(self.kind)
+        await self.teacher.boot()
 
     async def use_shipped(self, kind):
         if kind not in self.shipped:
@@ -105,6 +108,7 @@ class DigitsView:
             for slider in ("lr", "batch-size", "cache-size"):
                 self.show_slider(slider)
             enable("train-start", "train-reset")
+            self.teacher.enable_fine_tune()
 
     # -- drawing -----------------------------------------------------------------------------
     def clear(self):
@@ -196,6 +200,7 @@ class DigitsView:
         info = by_id("predictor-info")
         info.textContent = predictor_line(source, model.metrics.get("test_accuracy"), step)
         set_data(info, model=model.KIND)                    # which kind predicts, for tests
+        self.teacher.enable_fine_tune()
         self.predict()
 
     def download(self):
@@ -250,6 +255,8 @@ class DigitsView:
             self.runs.end_run()
         elif kind == "weights":
             self.take_trained_weights(payload.to_bytes())
+        elif kind == "teach":
+            self.teacher.on_report(json.loads(payload))
         elif kind == "error":
             show_error(json.loads(payload))
             enable("train-pause", on=False)
