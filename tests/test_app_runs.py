@@ -57,6 +57,8 @@ def reopen(page):
 
 def train_a_run(page, lr_exponent, first=False):
     """One run: (Reset, unless it is the first), the learning rate, Start, STEPS steps, Pause."""
+    # (Centred first: in a phone-sized frame WebKit's click can miss a button at the frame's edge.)
+    page.js("document.getElementById('train-reset').scrollIntoView({block: 'center'})")
     if not first:
         page.click("#train-reset")
         page.wait_for("document.getElementById('train-status').dataset.state === 'idle'"
