@@ -283,6 +283,7 @@ class DigitsView:
         by_id("cache-inflight").textContent = str(cache.get("inflight", 0))
         by_id("cache-stalls").textContent = str(cache.get("stalls", 0))
         by_id("cache-failures").textContent = str(cache.get("failures", 0))
+        by_id("cache-offline").textContent = str(cache.get("offline", 0))
         by_id("cache-bytes").textContent = f"{cache.get('bytes', 0) / 1e6:.1f} MB"
         self.loss_chart.show(status["loss_points"])
         self.acc_chart.show(status["acc_points"])

@@ -17,12 +17,18 @@
     "update-ready": "A new version of Falken is downloaded: it opens the next time you open Falken.",
     failed: "Falken could not be kept for offline use; it tries again on your next visit.",
   };
-  if (!version) return;
+  // falkenOffline.settled: resolves once this page is under the service worker, or will not be
+  // this visit. app/main.py starts the trainer after it, so that the worker's fetches (and its
+  // data blocks) go through the service worker on a first visit too.
+  let settle;
+  window.falkenOffline = { settled: new Promise(resolve => { settle = resolve; }) };
+  if (!version) return settle("none");
 
   function say(state) {
     root.dataset.offline = state;
     const line = document.getElementById("offline-status");
     if (line) line.textContent = WORDS[state];
+    if (state !== "installing") settle(state);
   }
 
   function follow(worker, settled) {
