@@ -2,8 +2,8 @@
 // The built site's sw.js (written by tools/site.py) sets self.falkenSite = {version, files:
 // [[path, sha256], …]} — every file of that deploy but the data blocks — and imports this file.
 // Any change to the site changes sw.js, so the browser installs the new version beside the old
-// one; it only takes over once no page of the old one is open (no skipWaiting), so a page sees
-// one deploy's files from its first byte to its last. Data blocks are content-addressed (their
+// one; it only takes over once no page of the old one is open, so a page sees one deploy's files
+// from its first byte to its last. Data blocks are content-addressed (their
 // names carry their sha256): they are kept as they are fetched, for every version.
 const SITE = self.falkenSite;
 const CACHE_PREFIX = "falken-site-";
@@ -76,9 +76,6 @@ async function activate() {
       if (!named.has(request.url.split("/").pop())) await blocks.delete(request);
     }
   }
-  // The first visit's page was loaded from the network; it is taken over (so that the blocks its
-  // trainer fetches are kept) only if it is this very deploy, which registered us as sw.js?v=….
-  if (new URL(self.location).searchParams.get("v") === SITE.version) await self.clients.claim();
 }
 
 // Blocks: kept as fetched. One this device never fetched cannot be had offline: the answer says
@@ -102,7 +99,7 @@ async function block(request) {
 
 async function versioned(path, request) {
   const kept = await (await caches.open(CACHE)).match(path);
-  return kept || fetch(request);     // only while this version's install has not finished
+  return kept || fetch(request);     // only if the browser has evicted the cache since the install
 }
 
 self.addEventListener("install", event => event.waitUntil(precache()));
@@ -116,6 +113,19 @@ self.addEventListener("fetch", event => {
   if (FILES.has(path)) event.respondWith(versioned(path, request));
   else if (CONTENT_HASH.test(path.split("/").pop())) event.respondWith(block(request));
 });
+// A page of the old version that is leaving asks the waiting new one to take over: it does only if
+// no other page is open (one would be left with two versions), so that a reload, or the next
+// visit, opens the new version even where the browser keeps the leaving page in its back-forward cache.
+// A first visit's page, loaded from the network, asks to be taken over (so that the blocks its
+// trainer fetches are kept): it is, only if it is of this very deploy.
 self.addEventListener("message", event => {
-  if (event.data === "version") event.source.postMessage({ version: SITE.version });
+  if (event.data && event.data.claim) {
+    const ours = event.data.claim === SITE.version;
+    event.waitUntil((ours ? self.clients.claim() : Promise.resolve())
+      .then(() => event.source.postMessage({ claimed: ours })));
+  } else if (event.data === "take-over" && self.registration.waiting === self) {
+    event.waitUntil(self.clients.matchAll({ type: "window" }).then(open => {
+      if (open.every(client => client.id === event.source.id)) return self.skipWaiting();
+    }));
+  }
 });

@@ -31,30 +31,48 @@
     if (state !== "installing") settle(state);
   }
 
-  function follow(worker, settled) {
+  // A new version beside the one in charge is "update-ready" once installed; a first one is
+  // "ready" once it has taken this page over (it does only if it is this page's deploy).
+  function follow(worker, replacing) {
     worker.addEventListener("statechange", () => {
       if (worker.state === "redundant") say("failed");
-      else if (worker.state === settled) say(settled === "installed" ? "update-ready" : "ready");
+      else if (replacing && worker.state === "installed") say("update-ready");
+      else if (!replacing && worker.state === "activated") worker.postMessage({ claim: version });
     });
   }
 
   async function register() {
     let registration;
     try {
-      // ?v= tells the worker which deploy registered it: it takes over an open page only of its own.
-      registration = await navigator.serviceWorker.register(`./sw.js?v=${version}`);
+      registration = await navigator.serviceWorker.register("./sw.js");
     } catch (error) {
       console.warn(`Falken: the service worker could not be registered (${error}); the page works online.`);
       return say("failed");
     }
+    let followed = null;
     const watch = () => {
       const incoming = registration.installing;
-      if (!incoming) return;
+      if (!incoming || incoming === followed) return;
+      followed = incoming;
       const replacing = Boolean(registration.active);
       say(replacing ? root.dataset.offline || "ready" : "installing");
-      follow(incoming, replacing ? "installed" : "activated");
+      follow(incoming, replacing);
     };
+    navigator.serviceWorker.addEventListener("message", event => {
+      if (event.data && "claimed" in event.data) say("ready");
+    });
     registration.addEventListener("updatefound", watch);
+    // Leaving with a new version downloaded: it may take over now (offline-worker.js checks that
+    // no other page is open), so that the reload or the next visit opens it.
+    addEventListener("pagehide", () => {
+      if (registration.waiting) registration.waiting.postMessage("take-over");
+    });
+    // A page that was under an older version and finds a new one in charge (restored from the
+    // back-forward cache) reloads: it must never run on two versions' files.
+    const startedUnder = navigator.serviceWorker.controller;
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (startedUnder) location.reload();
+    });
     if (registration.waiting) say("update-ready");
     else if (registration.installing) watch();
     else if (registration.active) say("ready");
