@@ -13,7 +13,9 @@ epoch). Every fetched block is sha256-checked and decoded by models.blocks.decod
 before it is stored, so a corrupt sample can never reach a batch. A failed attempt is counted
 by kind and retried with exponential backoff; a block that fails `max_retries + 1` times is
 dropped, reported, and skipped by the consumer. A consumer waiting for a block that is not yet
-cached counts one stall.
+cached counts one stall. Offline, a block this device never fetched (the service worker says so:
+FetchError kind "offline") is no failure: it is set aside at once as unavailable offline, and
+the consumer trains on the blocks it has.
 """
 import asyncio
 import collections
@@ -40,6 +42,9 @@ class FetchError(Exception):
         super().__init__(message)
         self.status = status
         self.kind = kind or (f"http_{status}" if status else "fetch")
+
+
+OFFLINE = "offline"     # FetchError kind: not on this device, and no connection to fetch it
 
 
 class CacheError(Exception):
@@ -77,6 +82,7 @@ class BlockCache:
         self._blocks = {}                    # file -> (images uint8 (n, 784), labels uint8 (n,))
         self._inflight = {}                  # file -> asyncio.Task
         self._dropped = {}                   # file -> reason
+        self._offline = set()                # files not on this device while offline
         self._upcoming = collections.deque()  # (file, epoch) in visiting order
         self._current = None                 # file being consumed
         self._order, self._position, self._epoch = np.empty(0, np.int64), 0, 0
@@ -170,17 +176,21 @@ class BlockCache:
         while True:
             if self._closed:
                 raise CacheError("cache is closed")
-            if len(self._dropped) == len(self._entries):
+            if len(self._dropped) + len(self._offline) == len(self._entries):
+                if not self._dropped:
+                    raise CacheError(f"none of the '{self.split}' blocks is on this device, and there is no "
+                                     f"connection: they are kept once fetched on a visit online")
                 raise CacheError(f"every '{self.split}' block failed: "
                                  + "; ".join(f"{f}: {r}" for f, r in self._dropped.items()))
             self._extend_upcoming()
             name, epoch = self._upcoming.popleft()
-            if name in self._dropped:
+            if name in self._dropped or name in self._offline:
                 continue
             self._current = name
             self._schedule(started=True)
             waited_since = None
-            while name not in self._blocks and name not in self._dropped and not self._closed:
+            while name not in self._blocks and name not in self._dropped and name not in self._offline \
+                    and not self._closed:
                 if waited_since is None:
                     waited_since = time.monotonic()
                     self._counters["stalls"] += 1
@@ -199,23 +209,24 @@ class BlockCache:
 
     # -- prefetching -------------------------------------------------------------------------
     def _live(self):
-        return [f for f in self._entries if f not in self._dropped]
+        return [f for f in self._entries if f not in self._dropped and f not in self._offline]
 
     def _extend_upcoming(self):
         """Append epochs until the window can be filled (or every live block is in it)."""
         live = self._live()
         wanted = min(self._cache_size, len(live))
-        while live and len({f for f, _ in self._upcoming if f not in self._dropped}) < wanted \
+        while live and len({f for f, _ in self._upcoming if f in live}) < wanted \
                 or not self._upcoming and live:
             epoch = (self._upcoming[-1][1] if self._upcoming else self._epoch) + 1
             self._upcoming.extend((live[i], epoch) for i in self._rng.permutation(len(live)))
 
     def _window(self):
-        window = [self._current] if self._current and self._current not in self._dropped else []
+        live = set(self._live())
+        window = [self._current] if self._current in live else []
         for name, _ in self._upcoming:
             if len(window) >= self._cache_size:
                 break
-            if name not in window and name not in self._dropped:
+            if name not in window and name in live:
                 window.append(name)
         return window
 
@@ -257,6 +268,10 @@ class BlockCache:
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # any fetch or decode failure: count, back off, retry
+                    if failure_kind(error) == OFFLINE:   # no retry helps until the connection is back
+                        self._offline.add(name)
+                        self._report({"event": "offline", "file": name})
+                        return
                     reason = self._record_failure(name, attempt, error)
                     if attempt < self.max_retries:
                         await asyncio.sleep(min(self.backoff * 2 ** attempt, self.backoff_max))
@@ -298,6 +313,7 @@ class BlockCache:
             "stalls": self._counters["stalls"], "stall_seconds": round(self._stall_seconds, 4),
             "failures": self._counters["failures"], "failures_by_kind": dict(self._failures_by_kind),
             "dropped": len(self._dropped), "dropped_blocks": dict(self._dropped),
+            "offline": len(self._offline),
             "bytes": self._counters["bytes"], "blocks_fetched": self._counters["blocks_fetched"],
             "evictions": self._counters["evictions"],
             "batches_served": self._counters["batches_served"],

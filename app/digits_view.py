@@ -6,7 +6,7 @@ import json
 import math
 
 import numpy as np
-from pyscript import window
+from pyscript import document, window
 from pyscript.ffi import create_proxy
 
 from app.charts import LineChart
@@ -294,6 +294,7 @@ class DigitsView:
         by_id("cache-inflight").textContent = str(cache.get("inflight", 0))
         by_id("cache-stalls").textContent = str(cache.get("stalls", 0))
         by_id("cache-failures").textContent = str(cache.get("failures", 0))
+        by_id("cache-offline").textContent = str(cache.get("offline", 0))
         by_id("cache-bytes").textContent = f"{cache.get('bytes', 0) / 1e6:.1f} MB"
         self.runs.on_status(status)
         if status["confusion"] is not None:
@@ -303,15 +304,26 @@ class DigitsView:
         enable("train-start", on=status["state"] in ("idle", "paused"))
 
     def show_confusion(self, counts):
-        header = "<tr><th></th>" + "".join(f"<th scope='col'>{d}</th>" for d in range(10)) + "</tr>"
-        rows = []
+        """Rows of DOM elements, shaded through CSSOM: the page's CSP allows no style attributes."""
+        def heading(text, scope):
+            cell = document.createElement("th")
+            cell.setAttribute("scope", scope)
+            cell.textContent = str(text)
+            return cell
+        header = document.createElement("tr")
+        header.append(document.createElement("th"), *[heading(d, "col") for d in range(10)])
+        rows = [header]
         for true, row in enumerate(counts):
             total = sum(row) or 1
-            cells = "".join(
-                f"<td style='background: rgba({'47,111,222' if p == true else '179,38,30'},"
-                f"{min(1.0, n / total):.2f})'>{n}</td>" for p, n in enumerate(row))
-            rows.append(f"<tr><th scope='row'>{true}</th>{cells}</tr>")
-        by_id("confusion").innerHTML = header + "".join(rows)
+            line = document.createElement("tr")
+            line.append(heading(true, "row"))
+            for p, n in enumerate(row):
+                cell = document.createElement("td")
+                cell.textContent = str(n)
+                cell.style.background = f"rgba({'47,111,222' if p == true else '179,38,30'},{min(1.0, n / total):.2f})"
+                line.append(cell)
+            rows.append(line)
+        by_id("confusion").replaceChildren(*rows)
 
 
 def fmt(value, digits):

@@ -12,6 +12,7 @@ from app.wording import sentence
 body = document.body
 WORKER_SCRIPT = "./app/trainer.py"
 WORKER_START_S = 180   # a worker's Pyodide + numpy boot; WebKit on a busy 2-core machine takes ~30 s
+OFFLINE_WAIT_S = 60    # at most, for a first visit's service worker to take over before the worker starts
 
 
 async def boot():
@@ -42,7 +43,12 @@ async def boot():
     body.dataset.ready = "true"
 
     # The worker starts only now, so its own Pyodide does not compete with the page's for the CPU
-    # while the page loads.
+    # while the page loads; on a first visit, once the service worker has taken over (or not in
+    # time), so that the data blocks it fetches are kept for offline use.
+    try:
+        await asyncio.wait_for(window.falkenOffline.settled, OFFLINE_WAIT_S)
+    except asyncio.TimeoutError:
+        pass
     try:
         # A missing worker script would only show as a worker that never answers: ask first
         # (GET, not HEAD: S3 refuses an anonymous HEAD the bucket policy allows as GET).

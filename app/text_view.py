@@ -154,7 +154,7 @@ def show_written(prefix, text, p_each):
         span = document.createElement("span")
         span.textContent = char
         span.setAttribute("data-p", f"{p:.6f}")
-        span.setAttribute("style", f"--p:{p:.3f}")
+        span.style.setProperty("--p", f"{p:.3f}")   # CSSOM: the page's CSP allows no style attributes
         spans.append(span)
     fragment.append(*spans)
     by_id("text-output").replaceChildren(fragment)

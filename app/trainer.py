@@ -16,6 +16,7 @@ except ImportError:
 
 digits = None   # DigitsSession, made on first use (it needs the manifest)
 text = None     # TextSession
+OFFLINE_HEADER = "X-Falken-Offline"   # the service worker's answer for a block it does not have
 
 
 def ping():
@@ -37,11 +38,13 @@ def reporter(channel):
 async def fetch_bytes(url):
     from pyodide.http import pyfetch
 
-    from app.cache import FetchError
+    from app.cache import OFFLINE, FetchError
     try:
         response = await pyfetch(url)
     except Exception as error:
         raise FetchError(f"{url}: {error}", kind="network") from None
+    if response.status == 503 and response.headers.get(OFFLINE_HEADER.lower()):   # static/js/offline-worker.js
+        raise FetchError(f"{url.rsplit('/', 1)[-1]} is not on this device and there is no connection", kind=OFFLINE)
     if not response.ok:
         raise FetchError(f"{url}: HTTP {response.status}", status=response.status)
     return await response.bytes()

@@ -5,9 +5,9 @@ import collections
 
 import pytest
 
-from app.cache import BlockCache, CacheError
+from app.cache import OFFLINE, BlockCache, CacheError, FetchError
 from models import blocks
-from tests.support.data import batch_keys, build_embedded, train_keys
+from tests.support.data import batch_keys, build_embedded, row_keys, train_keys
 from tests.support.fault_server import FaultPlan, FaultServer
 from tests.support.http_fetch import http_get
 
@@ -136,3 +136,47 @@ def test_random_faults_over_three_epochs(data_dir, valid_keys, seed):
     # the fault counts for the report
     print(f"\nrandom faults seed {seed}: injected {dict(plan.injected)}; cache {stats['failures_by_kind']}"
           f"; fetched {stats['blocks_fetched']}; stalls {stats['stalls']}")
+
+
+def offline_for(missing, asked):
+    """A fetch as the trainer's is behind the service worker with no connection: the blocks in
+    `missing` were never fetched on this device, so they come back as unavailable offline."""
+    async def fetch(url):
+        name = url.rsplit("/", 1)[-1]
+        asked[name] += 1
+        if name in missing:
+            raise FetchError(f"{name} is not on this device and there is no connection", kind=OFFLINE)
+        return await http_get(url)
+    return fetch
+
+
+def keys_of(data_dir, names):
+    manifest = {e["file"]: e for e in blocks.read_manifest(data_dir / "manifest.json")["blocks"]}
+    return {key for name in names
+            for key in row_keys(blocks.decode_block((data_dir / name).read_bytes(), manifest[name]["sha256"])[0])}
+
+
+def test_blocks_unavailable_offline_are_set_aside_not_retried_nor_counted_as_failures(data_dir, train_files):
+    kept, asked = set(train_files[:5]), collections.Counter()
+    with FaultServer(data_dir) as server:
+        url = server.url + "manifest.json"
+        cache = BlockCache(blocks.read_manifest(url), offline_for(set(train_files) - kept, asked), base_url=url,
+                           cache_size=6, **FAST)
+        keys, stats = asyncio.run(consume(cache, 60))    # 6,000 samples: more than two epochs of 2,500
+    assert stats["failures"] == 0 and stats["dropped"] == 0 and stats["offline"] == 11
+    assert set(keys) == keys_of(data_dir, kept) and len(keys) == 6000
+    assert all(asked[name] == 1 for name in set(train_files) - kept)    # asked once, never retried
+
+
+def test_when_no_block_is_on_the_device_the_consumer_is_told_so(data_dir, train_files):
+    with FaultServer(data_dir) as server:
+        url = server.url + "manifest.json"
+        cache = BlockCache(blocks.read_manifest(url), offline_for(set(train_files), collections.Counter()),
+                           base_url=url, **FAST)
+
+        async def run():
+            with pytest.raises(CacheError, match="none of the 'train' blocks is on this device"):
+                await cache.next_batch()
+            return cache.stats()
+        stats = asyncio.run(run())
+    assert stats["offline"] == 16 and stats["failures"] == 0

@@ -24,6 +24,9 @@ CONFIG = """interpreter = "./static/vendor/py/pyodide.mjs"
 """
 
 
+BLOCK = "static/data/mnist/train-000-dbe7966e.npz"   # named by its own sha256
+
+
 def make_root(root):
     files = {
         "index.html": PAGE, "pyscript.toml": CONFIG, "static/css/a.css": "body{}" * 200,
@@ -33,6 +36,7 @@ def make_root(root):
         "app/__pycache__/main.cpython-311.pyc": "junk", "models/mlp.py": "x = 1\n",
         "models/idx.py": "# data build only\n", "knowledge/a.npz": "k" * 5000,
         "static/data/mnist/manifest.json": "{}", "static/data/mnist.building/x.npz": "partial",
+        "static/js/offline-worker.js": "// the service worker's code\n", BLOCK: b"a data block\n" * 40,
         "tests/test_x.py": "", "Makefile": "", "tools/site.py": "", "README.md": "",
     }
     for path, text in files.items():
@@ -51,7 +55,8 @@ def test_exactly_the_page_files(tmp_path):
     assert [f["path"] for f in listing["files"]] == sorted([
         "index.html", "pyscript.toml", "app/main.py", "app/trainer.py", "knowledge/a.npz",
         "static/css/a.css", "static/vendor/x/core.js", "static/vendor/py/pyodide.mjs",
-        "static/vendor/wheels/w-1.0-py3-none-any.whl", "static/data/mnist/manifest.json"])
+        "static/vendor/wheels/w-1.0-py3-none-any.whl", "static/data/mnist/manifest.json",
+        "static/js/offline-worker.js", BLOCK, "sw.js"])
 
 
 def test_gzip_where_it_pays_and_the_list_matches_the_bytes(tmp_path):
@@ -59,7 +64,10 @@ def test_gzip_where_it_pays_and_the_list_matches_the_bytes(tmp_path):
     out = tmp_path / "out" / "site"
     for entry in listing["files"]:
         stored = (out / entry["path"]).read_bytes()
-        raw = (root / entry["path"]).read_bytes()
+        if entry["path"] in (site.PAGE, site.SERVICE_WORKER):    # written by the build: see below
+            raw = gzip.decompress(stored) if entry["content_encoding"] else stored
+        else:
+            raw = (root / entry["path"]).read_bytes()
         assert hashlib.sha256(stored).hexdigest() == entry["sha256"] and len(stored) == entry["bytes"]
         assert hashlib.sha256(raw).hexdigest() == entry["raw_sha256"]
         if entry["content_encoding"] == "gzip":
@@ -71,6 +79,51 @@ def test_gzip_where_it_pays_and_the_list_matches_the_bytes(tmp_path):
     assert encoding["static/vendor/wheels/w-1.0-py3-none-any.whl"] is None  # random: no gain
     assert encoding["static/vendor/py/pyodide.mjs"] == "gzip"
     assert json.loads((tmp_path / "out" / "files.json").read_text()) == listing
+
+
+def service_worker_site(text):
+    """The `self.falkenSite = {...}` a built sw.js holds."""
+    head, assignment, tail = text.splitlines()
+    assert head.startswith("//") and tail == 'importScripts("./static/js/offline-worker.js");'
+    return json.loads(assignment.removeprefix("self.falkenSite = ").removesuffix(";"))
+
+
+def decoded(out, entry):
+    stored = (out / entry["path"]).read_bytes()
+    return gzip.decompress(stored) if entry["content_encoding"] else stored
+
+
+def test_the_service_worker_keeps_every_file_but_the_blocks_under_the_version_stamped_on_the_page(tmp_path):
+    root, listing = build(tmp_path)
+    out = tmp_path / "out" / "site"
+    by_path = {f["path"]: f for f in listing["files"]}
+    kept = service_worker_site(decoded(out, by_path["sw.js"]).decode())
+    assert kept["version"] == listing["version"] and len(kept["version"]) == site.VERSION_DIGITS
+    page = decoded(out, by_path["index.html"])
+    assert page == (root / "index.html").read_bytes().replace(
+        b"<html>", f'<html data-site-version="{listing["version"]}">'.encode(), 1)
+    # every file with the sha256 of the bytes the browser gets; the blocks are kept as fetched
+    assert dict(kept["files"]) == {path: f["raw_sha256"] for path, f in by_path.items() if path not in (BLOCK, "sw.js")}
+    assert by_path["sw.js"]["cache_control"] == mime.REVALIDATE
+    assert by_path["sw.js"]["content_type"].startswith("text/javascript")
+
+
+def test_any_changed_file_makes_a_new_version_and_a_new_service_worker(tmp_path):
+    root, first = build(tmp_path)
+    (root / "app/main.py").write_text("print('a new deploy')\n")
+    second = site.build(root, tmp_path / "out2" / "site", tmp_path / "out2" / "files.json")
+    before, after = ({f["path"]: f["raw_sha256"] for f in build["files"]} for build in (first, second))
+    assert second["version"] != first["version"]
+    assert {path for path in after if after[path] != before[path]} == {"app/main.py", "index.html", "sw.js"}
+    rebuilt = site.build(root, tmp_path / "out3" / "site", tmp_path / "out3" / "files.json")
+    assert rebuilt["version"] == second["version"]       # the version is the files', not the clock's
+
+
+def test_a_site_without_the_service_workers_code_fails_the_build(tmp_path):
+    root = make_root(tmp_path / "repo")
+    (root / "static/js/offline-worker.js").unlink()
+    with pytest.raises(site.SiteError, match="offline-worker.js"):
+        site.build(root, tmp_path / "out" / "site", tmp_path / "out" / "files.json")
 
 
 def test_rebuilds_are_byte_identical(tmp_path):

@@ -21,7 +21,7 @@ import sys
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
-from tools.site import FILE_LIST, OUT, PAGE
+from tools.site import FILE_LIST, OUT, PAGE, SERVICE_WORKER
 
 UPLOAD_THREADS = 8
 INDEX_DOCUMENT = "index.html"
@@ -208,11 +208,13 @@ def deploy(bucket, *, prefix="", endpoint_url=None, region=None, out=None, file_
                       **wanted_headers(entry))
         return len(body)  # 0 for an empty file, which was still uploaded
 
-    page = [e for e in entries if e["path"] == PAGE]
-    rest = [e for e in entries if e["path"] != PAGE]
+    last = [PAGE] if not any(e["path"] == SERVICE_WORKER for e in entries) else [SERVICE_WORKER, PAGE]
+    rest = [e for e in entries if e["path"] not in last]
     with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
         sizes = list(pool.map(upload, rest))
-    sizes += [upload(page[0])]  # last: the new page appears only once all it needs is there
+    # Last: the new service worker (it downloads the new version, so that must be there), then
+    # the page, which appears only once all it needs is there.
+    sizes += [upload(next(e for e in entries if e["path"] == path)) for path in last]
     uploaded = [n for n in sizes if n is not None]
     where = f"s3://{bucket}/{object_key(prefix, '')}"
     result = {"objects": len(entries), "bytes": sum(e["bytes"] for e in entries),

@@ -16,6 +16,7 @@ CONTENT_TYPES = {
     ".json": "application/json; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
     ".md": "text/markdown; charset=utf-8",
+    ".webmanifest": "application/manifest+json",
     ".wasm": "application/wasm",
     ".whl": "application/zip",
     ".zip": "application/zip",

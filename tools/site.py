@@ -11,12 +11,19 @@ file whose type is worth trying, the stored bytes are the gzip stream (fixed mti
 are byte-identical) and the file list says Content-Encoding: gzip. build/site-files.json
 lists every file with its headers and sha256s; tools/deploy.py uploads from it. A file whose
 name claims a content hash (tools/mime.py: those are cached as immutable) must hash to it.
+
+Offline after one visit: the build gets a version (a hash of every file it ships), stamped on
+index.html's <html data-site-version>, and a service worker at its root, sw.js, holding that
+version and the files its static/js/offline-worker.js keeps for it (every file but the data
+blocks, kept as they are fetched). A new deploy changes sw.js, which the browser installs whole.
+Only the built site has them: the page `make run` serves registers no service worker.
 """
 import fnmatch
 import gzip
 import hashlib
 import html.parser
 import json
+import re
 import shutil
 import sys
 import tomllib
@@ -40,6 +47,10 @@ GZIP_SUFFIXES = {".wasm", ".js", ".mjs", ".json", ".css", ".npz", ".html", ".py"
                  ".svg", ".txt", ".map", ".zip", ".whl"}
 GZIP_MIN_SAVING = 0.10
 GZIP_LEVEL = 9
+SERVICE_WORKER = "sw.js"             # at the root, so that its scope is the whole site
+OFFLINE_WORKER = "static/js/offline-worker.js"
+DATA_BLOCKS = "static/data/mnist/"   # content-addressed blocks: kept as fetched, not precached
+VERSION_DIGITS = 16
 
 
 class SiteError(Exception):
@@ -126,6 +137,29 @@ def site_files(root=ROOT):
     return sorted(p for p in page_references(root) | runtime_files(root) if not excluded(p))
 
 
+def site_version(raw_shas):
+    """The build's version: a hash of every file's path and sha256, so any change makes a new one."""
+    listing = "".join(f"{path}\0{sha}\n" for path, sha in sorted(raw_shas.items()))
+    return hashlib.sha256(listing.encode()).hexdigest()[:VERSION_DIGITS]
+
+
+def offline_files(raw_shas, page):
+    """(version, {path: bytes} the build writes itself: index.html stamped with the version, and sw.js)."""
+    if OFFLINE_WORKER not in raw_shas:
+        raise SiteError(f"{OFFLINE_WORKER} (the service worker's code) is not among the site's files")
+    version = site_version(raw_shas)
+    stamped, found = re.subn(rb"<html\b", f'<html data-site-version="{version}"'.encode(), page, count=1)
+    if not found:
+        raise SiteError(f"{PAGE} has no <html> tag to carry the site's version")
+    shas = dict(raw_shas, **{PAGE: hashlib.sha256(stamped).hexdigest()})
+    kept = [[path, sha] for path, sha in sorted(shas.items())
+            if not (path.startswith(DATA_BLOCKS) and content_hash(path))]
+    worker = (f"// Written by tools/site.py for this build: its version and the files {OFFLINE_WORKER} keeps.\n"
+              f"self.falkenSite = {json.dumps({'version': version, 'files': kept})};\n"
+              f"importScripts({json.dumps('./' + OFFLINE_WORKER)});\n")
+    return version, {PAGE: stamped, SERVICE_WORKER: worker.encode()}
+
+
 def encode(path, raw):
     """(stored bytes, Content-Encoding or None): gzip when it saves enough."""
     if Path(path).suffix.lower() in GZIP_SUFFIXES:
@@ -143,8 +177,11 @@ def build(root=ROOT, out=OUT, file_list=FILE_LIST):
     staging = out.with_name(out.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     entries = []
-    for path in site_files(root):
-        raw = (root / path).read_bytes()
+    paths = site_files(root)
+    version, generated = offline_files({path: hashlib.sha256((root / path).read_bytes()).hexdigest() for path in paths},
+                              (root / PAGE).read_bytes())
+    for path in sorted(paths + [SERVICE_WORKER]):
+        raw = generated[path] if path in generated else (root / path).read_bytes()
         raw_sha = hashlib.sha256(raw).hexdigest()
         claimed = content_hash(path)
         if claimed and not raw_sha.startswith(claimed):  # it would be cached for a year as is
@@ -169,7 +206,7 @@ def build(root=ROOT, out=OUT, file_list=FILE_LIST):
         })
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
-    listing = {"files": entries, "count": len(entries), "bytes": sum(e["bytes"] for e in entries),
+    listing = {"version": version, "files": entries, "count": len(entries), "bytes": sum(e["bytes"] for e in entries),
                "raw_bytes": sum(e["raw_bytes"] for e in entries)}
     file_list.write_text(json.dumps(listing, indent=1) + "\n")
     return listing
