@@ -21,6 +21,7 @@ class Autosave:
         self.notice = by_id(notice_id)
         self.on_discard = on_discard    # async: the view goes back to how a first visit finds it
         self.pending = None             # the newest checkpoint not yet written
+        self.last = None                # the newest checkpoint, written or not: a new worker's start
         self.writing = None             # the task writing, while one is
         self.unavailable = False
         listen(discard_id, "click", self.discard, "Discarding the saved training")
@@ -36,18 +37,21 @@ class Autosave:
         if data is None:
             return None
         try:
-            return data, read(data)
+            kept = data, read(data)
         except CheckpointError as error:
             await self.forget()
             self.show("refused", f"Your saved training could not be used, so it was discarded: "
                                  f"{sentence(error)} Training starts fresh.")
             return None
+        self.last = data
+        return kept
 
     def restored(self, step, saved_at):
         self.show("restored", restored_line(step, time.time() - saved_at))
 
     def keep(self, data):
         """Save a checkpoint the worker sent (returns at once)."""
+        self.last = data
         if self.unavailable:
             return
         self.pending = data
@@ -69,7 +73,7 @@ class Autosave:
 
     async def forget(self):
         """Drop the kept checkpoint (Reset, a new model, Discard): a reload then starts fresh."""
-        self.pending = None
+        self.pending = self.last = None
         if self.writing is not None and not self.writing.done():
             await self.writing           # a write under way would otherwise land after the removal
         try:

@@ -95,8 +95,8 @@ class DigitsSession(TrainingLoop):
         self.acc_points = [tuple(point) for point in saved.extra["acc_points"].tolist()]
         self.confusion = saved.extra.get("confusion")
         self.state = "paused"
+        self.send_status()           # first: the page labels the weights with the status's step
         self.send_weights()
-        self.send_status()
 
     async def choose(self, kind):
         """A fresh model of `kind`, as at the start: no weights are sent, so the page keeps
@@ -242,6 +242,8 @@ def read_checkpoint(data):
     for name in ("loss_points", "acc_points"):
         if name not in saved.extra:
             raise CheckpointError(f"the saved training lacks its {name.replace('_', ' ')}")
+    if (saved.progress["test_acc"] is None) != (saved.progress["test_digits"] is None):
+        raise CheckpointError("the saved accuracy does not say how many digits it was measured on")
     if "confusion" in saved.extra and (saved.extra["confusion"] < 0).any():
         raise CheckpointError("the saved confusion matrix has negative counts")
     return saved

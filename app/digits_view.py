@@ -154,6 +154,14 @@ class DigitsView:
             self.show_slider(slider)
         enable("train-start", "train-reset")
 
+    def worker_lost(self):
+        """The worker is being replaced (app/watchdog.py): no training controls until the new one
+        holds the last checkpoint; drawing and predicting go on."""
+        self.trainer, self.session_open = None, False
+        if self.to_restore is None:
+            self.to_restore = self.autosave.last
+        enable("train-start", "train-pause", "train-reset", on=False)
+
     # -- drawing -----------------------------------------------------------------------------
     def clear(self):
         self.pen.fillStyle = "#000"

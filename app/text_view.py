@@ -63,6 +63,15 @@ class TextView:
         inbox.report_text = create_proxy(guarded(self.on_report, "Showing the trainer's progress"))
         enable("text-train", on=self.model is not None)
 
+    def worker_lost(self):
+        """The worker is being replaced (app/watchdog.py): writing goes on with the page's copy of
+        the model; the next Train goes on from the last checkpoint in the new worker."""
+        self.trainer, self.session_open, self.training = None, False, False
+        if self.to_restore is None:
+            self.to_restore = self.autosave.last
+        by_id("text-train").textContent = "Train"
+        enable("text-train", on=False)
+
     async def use_model(self, kind):
         if kind not in self.models:
             self.models[kind] = await knowledge_from_url(SHIPPED[kind], kind)

@@ -50,6 +50,18 @@ async def fetch_bytes(url):
     return await response.bytes()
 
 
+def hang():
+    """Test hook (tests/test_app_watchdog.py): block this worker's thread, as a step that never
+    ends would; only the page's watchdog, ending the worker, stops it."""
+    import asyncio
+    import time
+
+    def forever():
+        while True:
+            time.monotonic()
+    asyncio.get_event_loop().call_soon(forever)
+
+
 # -- digits ----------------------------------------------------------------------------------
 async def digits_open(manifest_url, kind):
     """Read the manifest and make the session for a `kind` model (the page's choice); returns ""
@@ -154,5 +166,5 @@ def text_sample(prefix, length, temperature, seed):
     return text.sample(prefix, length, temperature, seed)
 
 
-__export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_load",
+__export__ = ["ping", "hang", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_load",
               "digits_restore", "text_open", "text_restore", "text_start", "text_pause", "text_sample"]

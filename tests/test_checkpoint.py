@@ -83,6 +83,9 @@ def test_a_resumed_digits_session_takes_the_same_next_step_bit_for_bit(server, k
     asyncio.run(run())
     kinds = [k for k, _ in resumed_reports]
     assert kinds[-3:] == ["weights", "status", "checkpoint"], "a resumed session reports like any other"
+    restored_at = kinds.index("model", 1)      # the first is the fresh model the session began with
+    restore_reports = kinds[restored_at:restored_at + 3]
+    assert restore_reports == ["model", "status", "weights"], "the restored status comes before its weights"
 
 
 @pytest.mark.parametrize("kind", [CharRNN, CharLSTM])
