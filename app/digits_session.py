@@ -5,12 +5,14 @@ Reports (see TrainingLoop): "model" (its kind and hyper-parameters) whenever the
 new model, so before any of its weights; "status" a few times a second, "weights" (the raw float32
 `flat` buffer) about once a second and on pause, "checkpoint" (models/checkpoint.py bytes, for the
 page to keep) every CHECKPOINT_EVERY seconds of training and on pause, "error" when training
-cannot go on.
+cannot go on, and "teach" while fine-tuning on taught samples (see fine_tune).
 """
+import asyncio
 import time
 
 import numpy as np
 
+from app import taught
 from app.cache import BlockCache, CacheError
 from app.training_loop import TrainingLoop
 from app.wording import sentence
@@ -32,6 +34,7 @@ MODELS = {"mnist-mlp": MLP, "mnist-cnn": CNN}    # a fresh one of the chosen kin
 # pass in Pyodide takes 3-6 s for all 2,000 digits, long enough to delay a Pause or a slider by
 # as much: it scores a fixed first 500 (the split is shuffled), less often.
 EVALUATION = {"mnist-mlp": (2000, 2.0), "mnist-cnn": (500, 6.0)}
+FINE_TUNE_STEPS = 150   # batches of one "Fine-tune on mine": ~2 s for the MLP in the browser
 CHECKPOINT_EVERY = 4.0  # seconds: at most this much training (plus one step) is lost with the tab
 MAX_STEPS = 10**12
 # The arrays a digits checkpoint may hold beside the model (models/checkpoint.py checks them).
@@ -47,6 +50,8 @@ class DigitsSession(TrainingLoop):
         self.seed, self.kind = seed, kind
         self.lr, self.batch_size, self.cache_size = LEARNING_RATE, BATCH_SIZE, CACHE_SIZE
         self.test_set = None
+        self.taught = None       # a taught.TaughtMix while fine-tuning, else None
+        self.stop_at = None      # the iteration fine-tuning pauses at
         self.renew()
 
     def renew(self, model=None):
@@ -136,6 +141,8 @@ class DigitsSession(TrainingLoop):
 
     async def step(self):
         x, y = await self.cache.next_batch(self.batch_size)
+        if self.taught is not None:
+            x, y = self.taught.mix(x, y)
         loss = self.model.train_step(x, y)
         if not np.isfinite(loss):
             raise FloatingPointError(f"the loss became {loss} at step {self.iteration + 1}; "
@@ -146,6 +153,42 @@ class DigitsSession(TrainingLoop):
         self.loss_points.append((self.iteration, float(self.loss)))
         if len(self.loss_points) > CHART_POINTS:
             self.loss_points = self.loss_points[::2]
+        if self.stop_at is not None and self.iteration >= self.stop_at:
+            self.state = "paused"            # the loop ends after this step; fine_tune takes over
+
+    async def fine_tune(self, model, images, labels, steps=FINE_TUNE_STEPS):
+        """Train `model` (the page's predictor) for `steps` batches with the taught training
+        samples mixed in, and report "teach" with its accuracy on the held-out taught samples:
+        {"state": "running", "before"} first, then "done" with "after" as well — or "stopped"
+        (Reset, another model) or "failed" (the loop's "error" report says why). Figures are
+        [correct, total]; "after" is scored with the weights the pause sends."""
+        (train_images, train_labels), (held_images, held_labels) = taught.split(images, labels)
+        figures = {"steps": steps, "trained_on": len(train_labels), "held_out": len(held_labels)}
+        try:
+            await self.reset(model)
+            figures["before"] = taught.accuracy(self.model, held_images, held_labels)
+            self.taught = taught.TaughtMix(train_images, train_labels, seed=self.seed)
+            self.stop_at = self.iteration + steps
+            self.report("teach", {**figures, "state": "running"})
+            self.start()
+            await self.task
+        except asyncio.CancelledError:
+            self.report("teach", {**figures, "state": "stopped"})
+            return
+        except Exception as error:
+            self.report("error", self.failure_message(error))
+            self.report("teach", {**figures, "state": "failed"})
+            return
+        finally:
+            self.taught = self.stop_at = None
+        if self.state == "failed":
+            self.report("teach", {**figures, "state": "failed"})
+            return
+        if self.state == "paused":
+            await self.on_pause()            # evaluation, the final weights and status
+        figures["after"] = taught.accuracy(self.model, held_images, held_labels)
+        figures["trained_steps"] = self.iteration
+        self.report("teach", {**figures, "state": "done"})
 
     async def on_pause(self):
         await self.evaluate()

@@ -17,6 +17,8 @@ from app.digits_session import model_from_flat, read_checkpoint, restored_status
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
+from app.runs import RunsPanel
+from app.teach import Teacher
 from app.wording import predictor_line, sentence
 from models import knowledge
 from models.preprocess import drawing_to_mnist, is_empty
@@ -48,11 +50,13 @@ class DigitsView:
         self.status = {}
         self.loss_chart = LineChart("chart-loss", "loss", "#2f6fde")
         self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
+        self.runs = RunsPanel(self.loss_chart, self.acc_chart)     # the charts overlay its runs
         self.autosave = Autosave("checkpoint/digits", "digits-restored", "digits-discard", self.start_afresh)
         self.to_restore = None       # checkpoint bytes from the last visit, for the worker once it is up
         self.session_open = False    # the worker has the data's address and a session
         self.clear()
         self.bind()
+        self.teacher = Teacher(self)  # "Teach it your handwriting" (app/teach.py)
 
     def bind(self):
         for name in ("pointerdown", "pointermove", "pointerup", "pointercancel", "pointerleave"):
@@ -70,6 +74,12 @@ class DigitsView:
         listen(window, "resize", lambda event: (self.loss_chart.fit(), self.acc_chart.fit()), "Resizing charts")
 
     async def boot(self):
+        guarded(self.runs.load, "Reading the saved training runs")()    # in the background
+        await self.restore_or_ship()
+        await self.teacher.boot()
+
+    async def restore_or_ship(self):
+        """The training kept from the last visit, paused, or else the shipped model."""
         kept = await self.autosave.load(read_checkpoint)
         if kept is None:
             await self.use_shipped(self.kind)
@@ -153,6 +163,7 @@ class DigitsView:
         for slider in ("lr", "batch-size", "cache-size"):
             self.show_slider(slider)
         enable("train-start", "train-reset")
+        self.teacher.enable_fine_tune()
 
     def worker_lost(self):
         """The worker is being replaced (app/watchdog.py): no training controls until the new one
@@ -252,6 +263,7 @@ class DigitsView:
         info = by_id("predictor-info")
         info.textContent = predictor_line(source, model.metrics.get("test_accuracy"), step)
         set_data(info, model=model.KIND)                    # which kind predicts, for tests
+        self.teacher.enable_fine_tune()
         self.predict()
 
     def download(self):
@@ -311,10 +323,13 @@ class DigitsView:
         elif kind == "model":
             # The worker took a new model: weights from now on are its, and the last status is not.
             self.trained_model, self.trained, self.status = json.loads(payload), None, {}
+            self.runs.end_run()
         elif kind == "weights":
             self.take_trained_weights(payload.to_bytes())
         elif kind == "checkpoint":
             self.autosave.keep(payload.to_bytes())
+        elif kind == "teach":
+            self.teacher.on_report(json.loads(payload))
         elif kind == "error":
             show_error(json.loads(payload))
             enable("train-pause", on=False)
@@ -354,8 +369,7 @@ class DigitsView:
         by_id("cache-stalls").textContent = str(cache.get("stalls", 0))
         by_id("cache-failures").textContent = str(cache.get("failures", 0))
         by_id("cache-bytes").textContent = f"{cache.get('bytes', 0) / 1e6:.1f} MB"
-        self.loss_chart.show(status["loss_points"])
-        self.acc_chart.show(status["acc_points"])
+        self.runs.on_status(status)
         if status["confusion"] is not None:
             self.show_confusion(status["confusion"])
         running = status["state"] == "running"

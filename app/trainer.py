@@ -124,6 +124,23 @@ async def digits_load(data):
     await digits.reset(knowledge.load(data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)))
 
 
+def digits_fine_tune(knowledge_bytes, samples_bytes):
+    """Fine-tune the page's predictor (knowledge bytes) on its taught samples (a data block, both
+    already validated by the page); progress comes back as "teach" reports."""
+    import asyncio
+
+    from models import knowledge
+    from models.blocks import decode_block
+    model = knowledge.load(as_bytes(knowledge_bytes))
+    images, labels = decode_block(as_bytes(samples_bytes))
+    asyncio.ensure_future(digits.fine_tune(model, images, labels))
+
+
+def as_bytes(data):
+    """Bytes from the page arrive as a JS Uint8Array (a Python bytes in CPython)."""
+    return data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
+
+
 # -- text ----------------------------------------------------------------------------------
 async def text_open(knowledge_bytes, corpus):
     """Start a text session from the shipped knowledge and a training text."""
@@ -167,4 +184,4 @@ def text_sample(prefix, length, temperature, seed):
 
 
 __export__ = ["ping", "hang", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_load",
-              "digits_restore", "text_open", "text_restore", "text_start", "text_pause", "text_sample"]
+              "digits_fine_tune", "digits_restore", "text_open", "text_restore", "text_start", "text_pause", "text_sample"]
