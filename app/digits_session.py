@@ -94,6 +94,8 @@ class DigitsSession(TrainingLoop):
         self.seed = progress["seed"] + 1      # fresh batch order; a resumed run is not a replay
         self.renew(saved.model)
         saved.restore_adam(self.model.opt)
+        if self.test_set is None:        # the status names how many digits its accuracy is on
+            self.test_set = await self.load_test_set()
         self.iteration, self.samples = progress["iteration"], progress["samples"]
         self.loss, self.test_acc = progress["loss"], progress["test_acc"]
         self.loss_points = [tuple(point) for point in saved.extra["loss_points"].tolist()]

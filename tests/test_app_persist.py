@@ -89,6 +89,7 @@ def test_a_reload_mid_training_comes_back_paused_at_the_last_checkpoint_and_star
     page.wait_for("document.getElementById('train-status').dataset.state === 'paused'", what="the pause")
     after = status(page, "train-status")
     assert int(after["iteration"]) > step
+    assert page.errors_text() == ""
     print(f"checkpoint {saved['savedBytes']} bytes, saved in {saved['saveMs']} ms")   # the report's numbers
 
 
