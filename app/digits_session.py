@@ -3,8 +3,9 @@
 Browser-agnostic: the worker wraps it, and CPython tests drive it against a local server.
 Reports (see TrainingLoop): "model" (its kind and hyper-parameters) whenever the session takes a
 new model, so before any of its weights; "status" a few times a second, "weights" (the raw float32
-`flat` buffer) about once a second and on pause, "error" when training cannot go on, and "teach"
-while fine-tuning on taught samples (see fine_tune).
+`flat` buffer) about once a second and on pause, "checkpoint" (models/checkpoint.py bytes, for the
+page to keep) every CHECKPOINT_EVERY seconds of training and on pause, "error" when training
+cannot go on, and "teach" while fine-tuning on taught samples (see fine_tune).
 """
 import asyncio
 import time
@@ -15,7 +16,9 @@ from app import taught
 from app.cache import BlockCache, CacheError
 from app.training_loop import TrainingLoop
 from app.wording import sentence
+from models import checkpoint
 from models.blocks import block_url, decode_block, split_entries
+from models.checkpoint import CheckpointError, number
 from models.cnn import CNN
 from models.mlp import MLP
 
@@ -32,6 +35,12 @@ MODELS = {"mnist-mlp": MLP, "mnist-cnn": CNN}    # a fresh one of the chosen kin
 # as much: it scores a fixed first 500 (the split is shuffled), less often.
 EVALUATION = {"mnist-mlp": (2000, 2.0), "mnist-cnn": (500, 6.0)}
 FINE_TUNE_STEPS = 150   # batches of one "Fine-tune on mine": ~2 s for the MLP in the browser
+CHECKPOINT_EVERY = 4.0  # seconds: at most this much training (plus one step) is lost with the tab
+MAX_STEPS = 10**12
+# The arrays a digits checkpoint may hold beside the model (models/checkpoint.py checks them).
+SAVED_SERIES = {"loss_points": ("float64", ((0, 2 * CHART_POINTS), 2)),
+                "acc_points": ("float64", ((0, 10**6), 2)),
+                "confusion": ("int64", (10, 10))}
 
 
 class DigitsSession(TrainingLoop):
@@ -51,7 +60,8 @@ class DigitsSession(TrainingLoop):
         self.kind = self.model.KIND
         self.model.set_optimizer("adam", self.lr)     # fresh optimiser state for a fresh history
         self.eval_digits, eval_period = EVALUATION[self.kind]
-        self.PERIODIC = {"send_status": 0.25, "send_weights": 1.0, "evaluate": eval_period}
+        self.PERIODIC = {"send_status": 0.25, "send_weights": 1.0, "evaluate": eval_period,
+                         "send_checkpoint": CHECKPOINT_EVERY}
         self.iteration, self.samples, self.loss = 0, 0, None
         self.test_acc, self.confusion = None, None
         self.loss_points, self.acc_points = [], []
@@ -68,8 +78,32 @@ class DigitsSession(TrainingLoop):
         self.renew(model)
         if model is not None:
             await self.evaluate()
+            self.send_checkpoint()       # an uploaded model outlives the tab like a trained one
         self.send_weights()
         self.send_status()
+
+    async def restore(self, data):
+        """Go on from checkpoint bytes, paused exactly where they were saved: the same weights,
+        optimiser state, counters, settings and charts (the batches to come are new draws)."""
+        saved = read_checkpoint(data)
+        await self.stop()
+        if self.cache is not None:
+            self.cache.close()
+        progress = saved.progress
+        self.lr, self.batch_size, self.cache_size = progress["lr"], progress["batch_size"], progress["cache_size"]
+        self.seed = progress["seed"] + 1      # fresh batch order; a resumed run is not a replay
+        self.renew(saved.model)
+        saved.restore_adam(self.model.opt)
+        if self.test_set is None:        # the status names how many digits its accuracy is on
+            self.test_set = await self.load_test_set()
+        self.iteration, self.samples = progress["iteration"], progress["samples"]
+        self.loss, self.test_acc = progress["loss"], progress["test_acc"]
+        self.loss_points = [tuple(point) for point in saved.extra["loss_points"].tolist()]
+        self.acc_points = [tuple(point) for point in saved.extra["acc_points"].tolist()]
+        self.confusion = saved.extra.get("confusion")
+        self.state = "paused"
+        self.send_status()           # first: the page labels the weights with the status's step
+        self.send_weights()
 
     async def choose(self, kind):
         """A fresh model of `kind`, as at the start: no weights are sent, so the page keeps
@@ -162,6 +196,7 @@ class DigitsSession(TrainingLoop):
         await self.evaluate()
         self.send_weights()
         self.send_status()
+        self.send_checkpoint()
 
     def failure_message(self, error):
         if isinstance(error, CacheError):
@@ -218,6 +253,55 @@ class DigitsSession(TrainingLoop):
     def send_weights(self):
         """The weights as one raw buffer: cheap to send and to take in on the page's thread."""
         self.report("weights", self.model.flat.tobytes())
+
+    def checkpoint(self):
+        """Everything needed to go on exactly from here, as models/checkpoint.py bytes."""
+        progress = {"iteration": self.iteration, "samples": self.samples,
+                    "loss": None if self.loss is None else float(self.loss), "test_acc": self.test_acc,
+                    "lr": self.lr, "batch_size": self.batch_size, "cache_size": self.cache_size,
+                    "seed": self.seed, "test_digits": min(self.eval_digits, len(self.test_set[1])) if self.test_set else None}
+        series = {"loss_points": np.array(self.loss_points, np.float64).reshape(-1, 2),
+                  "acc_points": np.array(self.acc_points, np.float64).reshape(-1, 2)}
+        if self.confusion is not None:
+            series["confusion"] = np.asarray(self.confusion, np.int64)
+        return checkpoint.encode("digits", self.model, self.model.opt, progress, series)
+
+    def send_checkpoint(self):
+        self.report("checkpoint", self.checkpoint())
+
+
+def read_checkpoint(data):
+    """A digits checkpoint (models.checkpoint.Checkpoint) with its progress checked field by
+    field, or CheckpointError: the page reads it on a visit, the worker when it resumes."""
+    saved = checkpoint.decode(data, "digits", SAVED_SERIES)
+    given = saved.progress
+    saved.progress = {
+        "iteration": number(given, "iteration", 0, MAX_STEPS, integer=True),
+        "samples": number(given, "samples", 0, MAX_STEPS * 1024, integer=True),
+        "loss": number(given, "loss", 0, 1e6, optional=True),
+        "test_acc": number(given, "test_acc", 0, 1, optional=True),
+        "lr": number(given, "lr", 1e-6, 10), "batch_size": number(given, "batch_size", 1, 4096, integer=True),
+        "cache_size": number(given, "cache_size", 1, 64, integer=True),
+        "seed": number(given, "seed", 0, 2**32, integer=True),
+        "test_digits": number(given, "test_digits", 1, 10**6, integer=True, optional=True)}
+    for name in ("loss_points", "acc_points"):
+        if name not in saved.extra:
+            raise CheckpointError(f"the saved training lacks its {name.replace('_', ' ')}")
+    if (saved.progress["test_acc"] is None) != (saved.progress["test_digits"] is None):
+        raise CheckpointError("the saved accuracy does not say how many digits it was measured on")
+    if "confusion" in saved.extra and (saved.extra["confusion"] < 0).any():
+        raise CheckpointError("the saved confusion matrix has negative counts")
+    return saved
+
+
+def restored_status(saved):
+    """What status() said when `saved` (from read_checkpoint) was written, paused: for the page
+    to show before the worker is up."""
+    confusion = saved.extra.get("confusion")
+    return dict(saved.progress, state="paused", kind=saved.model.KIND, hyper=saved.model.hyper,
+                samples_per_s=None, cache={}, loss_points=saved.extra["loss_points"].tolist(),
+                acc_points=saved.extra["acc_points"].tolist(),
+                confusion=None if confusion is None else confusion.tolist())
 
 
 def model_from_flat(described, data):

@@ -1,7 +1,8 @@
 """Digits: draw on #grid and see the prediction live; train in the worker and watch it learn.
 
 #digits-model chooses the MLP or the CNN: the predictor, the trainer, downloads and uploads
-follow it, and an uploaded file of the other kind switches it."""
+follow it, and an uploaded file of the other kind switches it. Training is kept across visits
+(app/autosave.py): the view comes back paused where it was, predicting with that model."""
 import json
 import math
 
@@ -9,9 +10,10 @@ import numpy as np
 from pyscript import document, window
 from pyscript.ffi import create_proxy
 
+from app.autosave import Autosave
 from app.charts import LineChart
 from app.digits_input import show_input
-from app.digits_session import model_from_flat
+from app.digits_session import model_from_flat, read_checkpoint, restored_status
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
@@ -49,6 +51,9 @@ class DigitsView:
         self.loss_chart = LineChart("chart-loss", "loss", "#2f6fde")
         self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
         self.runs = RunsPanel(self.loss_chart, self.acc_chart)     # the charts overlay its runs
+        self.autosave = Autosave("checkpoint/digits", "digits-restored", "digits-discard", self.start_afresh)
+        self.to_restore = None       # checkpoint bytes from the last visit, for the worker once it is up
+        self.session_open = False    # the worker has the data's address and a session
         self.clear()
         self.bind()
         self.teacher = Teacher(self)  # "Teach it your handwriting" (app/teach.py)
@@ -70,8 +75,55 @@ class DigitsView:
 
     async def boot(self):
         guarded(self.runs.load, "Reading the saved training runs")()    # in the background
-        await self.use_shipped(self.kind)
+        await self.restore_or_ship()
         await self.teacher.boot()
+
+    async def restore_or_ship(self):
+        """The training kept from the last visit, paused, or else the shipped model."""
+        kept = await self.autosave.load(read_checkpoint)
+        if kept is None:
+            await self.use_shipped(self.kind)
+            return
+        self.to_restore, saved = kept
+        self.kind = by_id("digits-model").value = saved.model.KIND
+        self.trained_model = {"kind": self.kind, "hyper": saved.model.hyper}
+        self.trained = saved.model
+        progress = saved.progress
+        for slider, value in (("lr", math.log10(progress["lr"])), ("batch-size", progress["batch_size"]),
+                              ("cache-size", progress["cache_size"])):
+            by_id(slider).value = str(value)       # the settings it trained with, as it goes on with them
+            self.show_slider(slider)
+        self.show_status(restored_status(saved))
+        self.take_trained_weights(None)
+        self.autosave.restored(saved.progress["iteration"], saved.saved_at)
+        await self.hand_over()
+
+    async def hand_over(self):
+        """The kept checkpoint to the worker, once both are there (the view may boot before or
+        after the worker is up)."""
+        if self.to_restore is None or not self.session_open:
+            return
+        data, self.to_restore = self.to_restore, None
+        problem = await self.trainer.digits_restore(data)
+        if problem:              # the page read it, so only a worker of another version refuses it
+            show_error(problem + " Training starts fresh.")
+            await self.forget_saved()
+
+    async def start_afresh(self):
+        """Discard: the view as a first visit finds it, the shipped model predicting."""
+        self.to_restore, self.trained, self.status = None, None, {}
+        await self.use_shipped(self.kind)
+        if self.trainer is not None:
+            await self.trainer.digits_choose(self.kind)     # a fresh model, no weights sent
+        else:
+            self.show_status_text_only("Not started.")
+
+    def show_status_text_only(self, text):
+        set_data(by_id("train-status"), state="idle", iteration=0, loss="", test_acc="")
+        by_id("train-status").textContent = text
+        self.loss_chart.show([])
+        self.acc_chart.show([])
+        by_id("confusion").replaceChildren()
 
     async def use_shipped(self, kind):
         if kind not in self.shipped:
@@ -92,6 +144,7 @@ class DigitsView:
         """The predictor takes the shipped model of the chosen kind; the trainer stops and holds
         a fresh one of that kind, as when the page opened."""
         self.kind = by_id("digits-model").value
+        await self.forget_saved()
         await self.use_shipped(self.kind)
         if self.trainer is not None:
             enable("train-pause", on=False)
@@ -104,11 +157,21 @@ class DigitsView:
         problem = await self.trainer.digits_open(str(window.URL.new(MANIFEST, window.location.href)), self.kind)
         if problem:
             show_error(problem + " Drawing and prediction still work; training needs the data.")
-        else:
-            for slider in ("lr", "batch-size", "cache-size"):
-                self.show_slider(slider)
-            enable("train-start", "train-reset")
-            self.teacher.enable_fine_tune()
+            return
+        self.session_open = True
+        await self.hand_over()
+        for slider in ("lr", "batch-size", "cache-size"):
+            self.show_slider(slider)
+        enable("train-start", "train-reset")
+        self.teacher.enable_fine_tune()
+
+    def worker_lost(self):
+        """The worker is being replaced (app/watchdog.py): no training controls until the new one
+        holds the last checkpoint; drawing and predicting go on."""
+        self.trainer, self.session_open = None, False
+        if self.to_restore is None:
+            self.to_restore = self.autosave.last
+        enable("train-start", "train-pause", "train-reset", on=False)
 
     # -- drawing -----------------------------------------------------------------------------
     def clear(self):
@@ -212,6 +275,7 @@ class DigitsView:
         if uploaded is None:
             return
         name, data, model = uploaded
+        await self.forget_saved()    # the worker sends the uploaded model's own checkpoint
         self.kind = by_id("digits-model").value = model.KIND     # the file's kind becomes the choice
         self.use(model, f"the {NAMES[model.KIND]} in your file {name}")
         if self.trainer is not None:
@@ -219,6 +283,7 @@ class DigitsView:
 
     # -- training controls ----------------------------------------------------------------------
     async def start(self, event=None):
+        self.autosave.hide()
         await self.trainer.digits_start()
         enable("train-pause")
 
@@ -228,7 +293,13 @@ class DigitsView:
 
     async def reset(self, event):
         enable("train-pause", on=False)
+        await self.forget_saved()
         await self.trainer.digits_reset()
+
+    async def forget_saved(self):
+        self.to_restore = None
+        self.autosave.hide()
+        await self.autosave.forget()
 
     def slider_value(self, slider_id):
         raw = float(by_id(slider_id).value)
@@ -255,6 +326,8 @@ class DigitsView:
             self.runs.end_run()
         elif kind == "weights":
             self.take_trained_weights(payload.to_bytes())
+        elif kind == "checkpoint":
+            self.autosave.keep(payload.to_bytes())
         elif kind == "teach":
             self.teacher.on_report(json.loads(payload))
         elif kind == "error":
@@ -262,12 +335,13 @@ class DigitsView:
             enable("train-pause", on=False)
 
     def take_trained_weights(self, data):
-        """The worker's latest weights into a model kept for them (reused: no allocation per copy)."""
+        """The worker's latest weights into a model kept for them (reused: no allocation per copy);
+        None: self.trained already holds them (a restored checkpoint)."""
         if self.trained_model is None or self.trained_model["kind"] != self.kind:
             return                   # sent before the worker heard of the new choice
         if self.trained is None:
             self.trained = model_from_flat(self.trained_model, data)
-        else:
+        elif data is not None:
             self.trained.load_flat(data)
         self.trained.metrics = {"test_accuracy": self.status.get("test_acc"),
                                 "iterations": self.status.get("iteration", 0)}
@@ -301,7 +375,7 @@ class DigitsView:
             self.show_confusion(status["confusion"])
         running = status["state"] == "running"
         enable("train-pause", on=running)
-        enable("train-start", on=status["state"] in ("idle", "paused"))
+        enable("train-start", on=status["state"] in ("idle", "paused") and self.trainer is not None)
 
     def show_confusion(self, counts):
         """Rows of DOM elements, shaded through CSSOM: the page's CSP allows no style attributes."""

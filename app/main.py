@@ -1,8 +1,7 @@
 """The page's entry point: boot Python, check numpy, reach the trainer worker, start the three views."""
 import asyncio
-import json
 
-from pyscript import create_named_worker, document, fetch, window
+from pyscript import document, fetch, window
 
 from app.dom import listen
 from app.errors import show_error
@@ -10,9 +9,8 @@ from app.runtime import import_numpy
 from app.wording import sentence
 
 body = document.body
-WORKER_SCRIPT = "./app/trainer.py"
-WORKER_START_S = 180   # a worker's Pyodide + numpy boot; WebKit on a busy 2-core machine takes ~30 s
 OFFLINE_WAIT_S = 60    # at most, for a first visit's service worker to take over before the worker starts
+watching = []
 
 
 async def boot():
@@ -22,6 +20,7 @@ async def boot():
     from app.digits_view import DigitsView
     from app.text_view import TextView
     from app.tictactoe_view import TicTacToeView
+    from app.watchdog import WORKER_SCRIPT, Watchdog
 
     # A view's model is fetched when the view is first shown, so a first visit downloads only
     # what it displays. The page is ready once the view in the address is.
@@ -44,32 +43,31 @@ async def boot():
 
     # The worker starts only now, so its own Pyodide does not compete with the page's for the CPU
     # while the page loads; on a first visit, once the service worker has taken over (or not in
-    # time), so that the data blocks it fetches are kept for offline use.
+    # time), so that the data blocks it fetches are kept for offline use. The watchdog replaces
+    # the worker if it dies or hangs (app/watchdog.py).
     try:
         await asyncio.wait_for(window.falkenOffline.settled, OFFLINE_WAIT_S)
     except asyncio.TimeoutError:
         pass
+    watchdog = Watchdog([views["digits"], views["text"]])
     try:
         # A missing worker script would only show as a worker that never answers: ask first
         # (GET, not HEAD: S3 refuses an anonymous HEAD the bucket policy allows as GET).
         script = await fetch(WORKER_SCRIPT)
         if not script.ok:
             raise RuntimeError(f"{WORKER_SCRIPT.lstrip('./')} could not be loaded: the server answered HTTP {script.status}")
-        trainer = await asyncio.wait_for(
-            create_named_worker(WORKER_SCRIPT, "trainer", config="./pyscript.toml"), WORKER_START_S)
-        reply = json.loads(await asyncio.wait_for(trainer.ping(), WORKER_START_S))
+        trainer, inbox = await watchdog.start()
     except Exception as error:
         body.dataset.worker = "failed"
-        why = "it did not answer in time" if isinstance(error, asyncio.TimeoutError) else str(error)
-        show_error(f"The trainer could not start ({why}), so training is unavailable. The game, drawing "
+        show_error(f"The trainer could not start ({error}), so training is unavailable. The game, drawing "
                    "and prediction, and writing with the shipped models still work.")
         return
-    body.dataset.worker = "ready" if reply["numpy"] else "no-numpy"
-    body.dataset.workerNumpy = reply["numpy"] or ""
-    # Functions set on the worker script's xworker.sync are the ones the worker can call back.
-    inbox = document.querySelector('script[worker][name="trainer"]').xworker.sync
-    for view in (views["digits"], views["text"]):
-        await start_view(lambda: view.connect(trainer, inbox), view)
+
+    async def connect(trainer, inbox):
+        for view in (views["digits"], views["text"]):
+            await start_view(lambda: view.connect(trainer, inbox), view)
+    await connect(trainer, inbox)
+    watching.append(asyncio.ensure_future(watchdog.watch(connect)))   # kept: a task no one holds may be collected
 
 
 async def start_view(step, view):

@@ -1,5 +1,6 @@
 """Text: the chosen char-LSTM or char-RNN writes on request; the worker trains it on the bundled
-or an uploaded text."""
+or an uploaded text. Training is kept across visits (app/autosave.py): the view comes back
+paused where it was, writing with that model, and Train goes on from there."""
 import json
 import random
 
@@ -7,10 +8,12 @@ import numpy as np
 from pyscript import document
 from pyscript.ffi import create_proxy
 
+from app.autosave import Autosave
 from app.charts import LineChart
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, fetch_bytes, knowledge_from_url, read_upload
+from app.text_session import read_checkpoint, restored_status
 from models import knowledge
 
 SHIPPED = {"char-lstm": "knowledge/text-lstm.npz", "char-rnn": "knowledge/text.npz"}   # #text-model
@@ -31,6 +34,8 @@ class TextView:
         self.session_open = False
         self.corpus = None
         self.chart = LineChart("chart-text-loss", "loss per character", "#7048e8")
+        self.autosave = Autosave("checkpoint/text", "text-restored", "text-discard", self.start_afresh)
+        self.to_restore = None       # checkpoint bytes from the last visit: the next Train goes on from them
         listen("text-model", "change", self.choose_model, "Changing the model")
         listen("text-sample", "click", self.on_write, "Writing text")
         listen("text-train", "click", self.toggle_training, "Training on the text")
@@ -38,7 +43,16 @@ class TextView:
         listen("text-temperature", "input", lambda event: self.show_temperature(), "Setting the temperature")
 
     async def boot(self):
-        await self.use_model(by_id("text-model").value)
+        kept = await self.autosave.load(read_checkpoint)
+        if kept is None:
+            await self.use_model(by_id("text-model").value)
+        else:
+            self.to_restore, saved = kept
+            kind = by_id("text-model").value = saved.model.KIND
+            self.models[kind], self.corpus = saved.model, saved.corpus
+            await self.use_model(kind)
+            self.show_status(restored_status(saved))
+            self.autosave.restored(saved.progress["iteration"], saved.saved_at)
         self.show_temperature()
         enable("text-sample")
         enable("text-train", on=self.trainer is not None)   # training starts from this model
@@ -48,6 +62,15 @@ class TextView:
         self.trainer = trainer
         inbox.report_text = create_proxy(guarded(self.on_report, "Showing the trainer's progress"))
         enable("text-train", on=self.model is not None)
+
+    def worker_lost(self):
+        """The worker is being replaced (app/watchdog.py): writing goes on with the page's copy of
+        the model; the next Train goes on from the last checkpoint in the new worker."""
+        self.trainer, self.session_open, self.training = None, False, False
+        if self.to_restore is None:
+            self.to_restore = self.autosave.last
+        by_id("text-train").textContent = "Train"
+        enable("text-train", on=False)
 
     async def use_model(self, kind):
         if kind not in self.models:
@@ -60,6 +83,7 @@ class TextView:
         other kind pauses first, so its weights come back into self.models."""
         if self.training:
             await self.toggle_training(None)
+        await self.forget_saved()
         await self.use_model(by_id("text-model").value)
         self.session_open = False
         set_data(by_id("text-status"), state="idle", iteration=0, loss="")   # a new session's count
@@ -97,6 +121,15 @@ class TextView:
             self.training = False
             by_id("text-train").textContent = "Train"
             return
+        self.autosave.hide()
+        if not self.session_open and self.to_restore is not None:
+            problem = await self.trainer.text_restore(self.to_restore)
+            self.to_restore = None
+            if problem:          # the page read it, so only a worker of another version refuses it
+                show_error(problem + " Training starts afresh from the model as it is.")
+                await self.autosave.forget()
+            else:
+                self.session_open = True
         if not self.session_open:
             if self.corpus is None:
                 self.corpus = (await fetch_bytes(BUNDLED_TEXT)).decode("utf-8")
@@ -119,21 +152,33 @@ class TextView:
             raise FileProblem(f"{name} has {len(corpus):,} characters; give it at least {MIN_TEXT_CHARS:,}")
         if self.training:
             await self.toggle_training(None)
+        await self.forget_saved()
         self.corpus, self.session_open = corpus, False
         by_id("text-status").textContent = f"Ready to train on {name} ({len(corpus):,} characters): press Train."
 
+    async def forget_saved(self):
+        self.to_restore = None
+        self.autosave.hide()
+        await self.autosave.forget()
+
+    async def start_afresh(self):
+        """Discard: the view as a first visit finds it, writing with the shipped model."""
+        if self.training:
+            await self.toggle_training(None)
+        self.to_restore, self.corpus, self.session_open = None, None, False
+        kind = by_id("text-model").value
+        self.models.pop(kind, None)
+        await self.use_model(kind)
+        set_data(by_id("text-status"), state="idle", iteration=0, loss="")
+        by_id("text-status").textContent = "Writing with the shipped knowledge."
+        self.chart.show([])
+        await self.write()
+
     def on_report(self, kind, payload):
         if kind == "status":
-            status = json.loads(payload)
-            set_data(by_id("text-status"), state=status["state"], iteration=status["iteration"],
-                     loss="" if status["loss"] is None else f"{status['loss']:.4f}")
-            words = [f"{status['state'].capitalize()}", f"step {status['iteration']:,}"]
-            if status["loss"] is not None:
-                words.append(f"training loss {status['loss']:.3f} nats/char")
-            if status["val_loss"] is not None:
-                words.append(f"held-out {status['val_loss']:.3f} nats/char")
-            by_id("text-status").textContent = " · ".join(words)
-            self.chart.show(status["loss_points"])
+            self.show_status(json.loads(payload))
+        elif kind == "checkpoint":
+            self.autosave.keep(payload.to_bytes())
         elif kind == "weights":
             self.model = knowledge.load(payload.to_bytes())
             self.models[self.model.KIND] = self.model
@@ -141,6 +186,17 @@ class TextView:
             show_error(json.loads(payload))
             self.training = False
             by_id("text-train").textContent = "Train"
+
+    def show_status(self, status):
+        set_data(by_id("text-status"), state=status["state"], iteration=status["iteration"],
+                 loss="" if status["loss"] is None else f"{status['loss']:.4f}")
+        words = [f"{status['state'].capitalize()}", f"step {status['iteration']:,}"]
+        if status["loss"] is not None:
+            words.append(f"training loss {status['loss']:.3f} nats/char")
+        if status["val_loss"] is not None:
+            words.append(f"held-out {status['val_loss']:.3f} nats/char")
+        by_id("text-status").textContent = " · ".join(words)
+        self.chart.show(status["loss_points"])
 
 
 def show_written(prefix, text, p_each):

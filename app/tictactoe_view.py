@@ -1,13 +1,18 @@
-"""Tic-tac-toe: the visitor clicks a cell, the LSTM answers at once on the main thread."""
+"""Tic-tac-toe: the visitor clicks a cell, the LSTM answers at once on the main thread.
+
+The chosen level, and an uploaded knowledge file, are remembered for the next visit (app/store.py);
+a remembered file is read as strictly as a fresh upload."""
 from models import tictactoe as rules
 
+from app import store
 from app.dom import by_id, enable, listen
 from app.errors import show_error
-from app.files import FileProblem, knowledge_from_url, knowledge_upload
+from app.files import FileProblem, knowledge_from_bytes, knowledge_from_url, knowledge_upload
 from app.wording import sentence
 
 KIND = "tictactoe-lstm"
 MARKS = {rules.X: "X", rules.O: "O"}
+LEVEL_KEY, UPLOAD_KEY = "ttt/level", "ttt/upload"    # {"value", "name"?} and the uploaded file's bytes
 
 
 class TicTacToeView:
@@ -29,6 +34,9 @@ class TicTacToeView:
 
     async def boot(self):
         enable("ttt-new")
+        if await self.recall_level():
+            self.new_game()
+            return
         try:
             model = await knowledge_from_url(self.select.value, KIND)
         except FileProblem as problem:
@@ -39,6 +47,40 @@ class TicTacToeView:
             return
         self.use(model, self.select.selectedOptions.item(0).text)
         self.new_game()
+
+    async def recall_level(self):
+        """Select the level chosen last visit; True if that was an uploaded file, which then
+        plays already (it comes back as its own option)."""
+        try:
+            level = await store.get_json(LEVEL_KEY)
+            if not isinstance(level, dict) or not isinstance(level.get("value"), str):
+                return False
+            if level["value"] == "uploaded":
+                name, data = str(level.get("name") or "your file"), await store.get_bytes(UPLOAD_KEY)
+                if data is None:
+                    return False
+                try:
+                    model = knowledge_from_bytes(data, name, KIND)
+                except FileProblem as problem:
+                    show_error(f"Your saved tic-tac-toe file could not be used, so it was discarded: {sentence(problem)}")
+                    await store.remove(UPLOAD_KEY)
+                    await store.remove(LEVEL_KEY)
+                    return False
+                self.add_uploaded(name, model)
+                return True
+            if level["value"] in [option.value for option in self.select.options]:
+                self.select.value = self.selected_value = level["value"]
+        except store.StoreUnavailable:
+            pass                    # nothing was kept; the shipped default plays
+        return False
+
+    async def remember(self, name=None, data=None):
+        try:
+            if data is not None:
+                await store.put_bytes(UPLOAD_KEY, data)
+            await store.put_json(LEVEL_KEY, {"value": self.select.value, "name": name})
+        except store.StoreUnavailable:
+            pass                    # the choice lasts this visit only; the Digits view says why
 
     # -- knowledge -----------------------------------------------------------------------
     def use(self, model, name):
@@ -57,13 +99,19 @@ class TicTacToeView:
         self.selected_value = self.select.value
         self.use(model, self.select.selectedOptions.item(0).text)
         self.new_game()
+        await self.remember()
 
     async def upload_knowledge(self, event):
         uploaded = await knowledge_upload(by_id("ttt-upload"), KIND,
                                           f"Falken keeps playing with “{self.player_name}”.")
         if uploaded is None:
             return
-        name, _, model = uploaded
+        name, data, model = uploaded
+        self.add_uploaded(name, model)
+        self.new_game()
+        await self.remember(name, data)
+
+    def add_uploaded(self, name, model):
         option = self.select.querySelector("option[data-uploaded]")
         if not option:              # JS null arrives as pyodide.ffi.jsnull, which is falsy
             option = self.select.ownerDocument.createElement("option")
@@ -73,7 +121,6 @@ class TicTacToeView:
         option.text = f"Yours: {name}"
         self.select.value = self.selected_value = "uploaded"
         self.use(model, option.text)
-        self.new_game()
 
     # -- the game --------------------------------------------------------------------------
     def new_game(self):

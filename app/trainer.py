@@ -3,11 +3,14 @@
 The page calls the exported functions (each returns at once; long work runs as a task). The
 worker reports back through `pyscript.sync` functions the page registered: `report_digits` and
 `report_text` (kind, JSON text or bytes). Without cross-origin isolation those calls are
-fire-and-forget, which is all a progress report needs.
+fire-and-forget, which is all a progress report needs. Checkpoints go to the page as bytes to
+keep, and come back through digits_restore / text_restore on the next visit.
 """
 import json
 
 from pyscript import sync
+
+from app.wording import sentence
 
 try:
     import numpy
@@ -48,6 +51,18 @@ async def fetch_bytes(url):
     if not response.ok:
         raise FetchError(f"{url}: HTTP {response.status}", status=response.status)
     return await response.bytes()
+
+
+def hang():
+    """Test hook (tests/test_app_watchdog.py): block this worker's thread, as a step that never
+    ends would; only the page's watchdog, ending the worker, stops it."""
+    import asyncio
+    import time
+
+    def forever():
+        while True:
+            time.monotonic()
+    asyncio.get_event_loop().call_soon(forever)
 
 
 # -- digits ----------------------------------------------------------------------------------
@@ -92,6 +107,20 @@ def digits_set(name, value):
     digits.send_status()
 
 
+def as_bytes(data):
+    return data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
+
+
+async def digits_restore(data):
+    """Go on from checkpoint bytes the page kept; returns "" or a plain reason they were refused."""
+    from models.checkpoint import CheckpointError
+    try:
+        await digits.restore(as_bytes(data))
+    except CheckpointError as error:
+        return sentence(f"Your saved digits training could not be used: {error}")
+    return ""
+
+
 async def digits_load(data):
     """Continue training from uploaded knowledge bytes (already validated by the page)."""
     from models import knowledge
@@ -128,6 +157,22 @@ async def text_open(knowledge_bytes, corpus):
     text.send_status()
 
 
+async def text_restore(data):
+    """A text session paused where the checkpoint bytes the page kept left off; returns "" or a
+    plain reason they were refused."""
+    global text
+    from app.text_session import TextSession
+    from models.checkpoint import CheckpointError
+    if text is not None:
+        await text.pause()
+    try:
+        text = TextSession.from_checkpoint(as_bytes(data), reporter("report_text"))
+    except CheckpointError as error:
+        return sentence(f"Your saved text training could not be used: {error}")
+    text.send_status()
+    return ""
+
+
 def text_start():
     text.start()
 
@@ -141,6 +186,5 @@ def text_sample(prefix, length, temperature, seed):
     return text.sample(prefix, length, temperature, seed)
 
 
-__export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_load",
-              "digits_fine_tune",
-              "text_open", "text_start", "text_pause", "text_sample"]
+__export__ = ["ping", "hang", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_load",
+              "digits_fine_tune", "digits_restore", "text_open", "text_restore", "text_start", "text_pause", "text_sample"]

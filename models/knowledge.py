@@ -207,14 +207,15 @@ def _read_meta(zf, info):
     return meta
 
 
-def _read_array(zf, info, name, shape):
-    n = int(np.prod(shape)) * DTYPE.itemsize
+def _read_array(zf, info, name, shape, expected_dtype=DTYPE):
+    """A member of exactly `shape` and `expected_dtype` (models/checkpoint.py reads more than float32)."""
+    n = int(np.prod(shape)) * expected_dtype.itemsize
     f, dtype, got_shape = _open_npy(zf, info, name, n)
-    if dtype != DTYPE:
-        raise KnowledgeError(f"'{name}' has dtype {dtype}; expected float32")
+    if dtype != expected_dtype:
+        raise KnowledgeError(f"'{name}' has dtype {dtype}; expected {expected_dtype.name}")
     if tuple(got_shape) != shape:
         raise KnowledgeError(f"'{name}' has shape {tuple(got_shape)}; expected {shape}")
-    arr = np.frombuffer(_read_exact(f, n, name), DTYPE).reshape(shape).astype(np.float32)
-    if not np.isfinite(arr).all():
+    arr = np.frombuffer(_read_exact(f, n, name), expected_dtype).reshape(shape).astype(expected_dtype.newbyteorder("="))
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         raise KnowledgeError(f"'{name}' contains NaN or infinite values")
     return arr

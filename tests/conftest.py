@@ -90,10 +90,26 @@ def new_page(driver, url):
     return test_page
 
 
+# Saved state (IndexedDB) outlives the page: one test's training checkpoint or level must not
+# greet the next test on the same site. Deleted from a plain document of the site's origin, so no
+# page of Falken holds the database open (or writes a checkpoint after the deletion).
+FORGET_SAVED_STATE = """
+const done = arguments[arguments.length - 1];
+const request = indexedDB.deleteDatabase("falken");
+request.onsuccess = request.onerror = request.onblocked = () => done(true);
+"""
+
+
+def forget_saved_state(driver, site_url):
+    driver.get(site_url + "static/js/store.js")
+    driver.execute_async_script(FORGET_SAVED_STATE)
+
+
 @pytest.fixture
 def page(browser, site_server):
     """A page on the local site; the test fails on console errors it did not declare."""
     test_page = new_page(browser, site_server.url)
     yield test_page
     unexpected = test_page.unexpected_console_errors()
+    forget_saved_state(browser, site_server.url)
     assert not unexpected, f"unexpected console errors: {unexpected}"

@@ -52,3 +52,13 @@ def test_training_failures_say_what_happened_and_what_to_do_in_sentences(error):
 ])
 def test_a_message_ends_in_exactly_one_stop(words, expected):
     assert sentence(words) == expected
+
+
+def test_the_restored_notice_says_the_step_and_how_long_ago_in_words():
+    from app.wording import restored_line
+    assert restored_line(4210, 130) == "Restored your training from step 4,210, saved 2 minutes ago."
+    assert restored_line(1, 2) == "Restored your training from step 1, saved just now."
+    assert restored_line(0, 42) == "Restored your training from step 0, saved 42 seconds ago."
+    assert restored_line(7, 3600) == "Restored your training from step 7, saved 1 hour ago."
+    assert restored_line(7, 3 * 86400) == "Restored your training from step 7, saved 3 days ago."
+    assert restored_line(7, -50) == "Restored your training from step 7, saved just now.", "a clock set back"
