@@ -89,6 +89,12 @@ def digits_set(name, value):
     digits.send_status()
 
 
+async def digits_score(described, data):
+    """Send the gallery of the page's own model (JSON {"kind", "hyper"} and its raw `flat` bytes)."""
+    from app.digits_session import model_from_flat
+    await digits.score(model_from_flat(json.loads(described), data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)))
+
+
 async def digits_load(data):
     """Continue training from uploaded knowledge bytes (already validated by the page)."""
     from models import knowledge
@@ -121,5 +127,5 @@ def text_sample(prefix, length, temperature, seed):
     return text.sample(prefix, length, temperature, seed)
 
 
-__export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_load",
+__export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_score", "digits_load",
               "text_open", "text_start", "text_pause", "text_sample"]
