@@ -86,6 +86,7 @@ def test_the_gallery_shows_the_models_readings_wrong_first_and_loads_a_chosen_di
     page.js("document.querySelector('#gallery [data-slot=\"47\"]').scrollIntoView({block: 'center'})")
     page.click('#gallery [data-slot="47"]')
     check_loaded(page, index, model, images)
+    page.js("document.getElementById('grid').scrollIntoView({block: 'center'})")
     page.draw("#grid", [[(4, 4), (8, 8)]])                               # a stroke makes it a drawing again
     page.wait_for("document.getElementById('grid').dataset.loaded === ''", what="the drawing")
 

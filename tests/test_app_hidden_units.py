@@ -111,7 +111,7 @@ def test_the_tiles_are_the_mlps_weights_and_a_units_activation_is_cpythons(page)
     want = float(shipped.hidden(x[None, :])[0, unit])
     assert abs(float(info(page)["activation"]) - want) <= 1e-4 * max(1, abs(want))
     assert page.js("return document.body.scrollWidth <= window.innerWidth")   # fits a phone
-    page.js("document.getElementById('hidden-units').scrollIntoView()")
+    page.js("document.getElementById('hidden-units').parentElement.scrollIntoView()")   # the whole panel
     page.screenshot("hidden-units")
 
 
@@ -170,5 +170,5 @@ def test_the_cnns_filters_and_feature_maps_are_its_first_layer(page):
     assert np.abs(grey[..., 0] / 255.0 * maps.max() - maps).max() <= maps.max() * (0.5 / 255 + 1e-5)
     picked = hover(page, "hidden-units-maps", 5)
     assert abs(float(picked["activation"]) - maps[5].max()) <= 1e-4 * max(1, maps[5].max())
-    page.js("document.getElementById('hidden-units').scrollIntoView()")
+    page.js("document.getElementById('hidden-units').parentElement.scrollIntoView()")   # the whole panel
     page.screenshot("hidden-units-cnn")
