@@ -114,7 +114,9 @@ class HiddenUnitsPanel:
 
     def on_key(self, event):
         layout = self.layouts.get("weights")
-        steps = dict(KEY_STEPS, ArrowUp=-layout.columns, ArrowDown=layout.columns) if layout else {}
+        if layout is None:
+            return
+        steps = dict(KEY_STEPS, ArrowUp=-layout.columns, ArrowDown=layout.columns)
         if event.key not in steps and event.key not in ("Home", "End"):
             return
         event.preventDefault()        # the arrows move the choice, not the page
