@@ -66,13 +66,19 @@ def enable(*element_ids, on=True):
         by_id(element_id).disabled = not on
 
 
+_images = {}    # (width, height) -> a JS ImageData kept for reuse: no new 100s-of-KB buffer per frame
+
+
 def image_data(rgba, width):
     """A JS ImageData of uint8 RGBA pixels `width` wide: the bytes cross the FFI in one copy,
-    never a call per pixel."""
+    never a call per pixel. The ImageData of each size is reused (valid until the next call)."""
     data = rgba.tobytes() if hasattr(rgba, "tobytes") else bytes(rgba)
-    pixels = window.Uint8ClampedArray.new(len(data))
-    pixels.assign(data)
-    return window.ImageData.new(pixels, width, len(data) // (4 * width))
+    size = (width, len(data) // (4 * width))
+    image = _images.get(size)
+    if image is None:
+        image = _images[size] = window.ImageData.new(window.Uint8ClampedArray.new(len(data)), *size)
+    image.data.assign(data)
+    return image
 
 
 def paint(canvas, rgba):
