@@ -4,8 +4,9 @@ Browser-agnostic: the worker wraps it, and CPython tests drive it against a loca
 Reports (see TrainingLoop): "model" (its kind and hyper-parameters) whenever the session takes a
 new model, so before any of its weights; "status" a few times a second, "weights" (the raw float32
 `flat` buffer) about once a second and on pause, "checkpoint" (models/checkpoint.py bytes, for the
-page to keep) every CHECKPOINT_EVERY seconds of training and on pause, "error" when training
-cannot go on, and "teach" while fine-tuning on taught samples (see fine_tune).
+page to keep) every CHECKPOINT_EVERY seconds of training and on pause, "gallery" (app.gallery)
+with each held-out scoring, "error" when training cannot go on, and "teach" while fine-tuning on
+taught samples (see fine_tune).
 """
 import asyncio
 import time
@@ -14,6 +15,7 @@ import numpy as np
 
 from app import taught
 from app.cache import BlockCache, CacheError
+from app.gallery import gallery_report
 from app.training_loop import TrainingLoop
 from app.wording import sentence
 from models import checkpoint
@@ -217,15 +219,27 @@ class DigitsSession(TrainingLoop):
             labels.append(block_labels)
         return np.concatenate(images).astype(np.float32) / 255.0, np.concatenate(labels).astype(np.int64)
 
-    async def evaluate(self):
+    async def held_out(self, kind):
+        """The held-out digits a `kind` model is scored on: the first EVALUATION[kind][0]."""
         if self.test_set is None:
             self.test_set = await self.load_test_set()
-        images, labels = (part[:self.eval_digits] for part in self.test_set)
-        predicted = self.model.predict_proba(images).argmax(axis=1)
+        return (part[:EVALUATION[kind][0]] for part in self.test_set)
+
+    async def evaluate(self):
+        images, labels = await self.held_out(self.kind)
+        probabilities = self.model.predict_proba(images)
+        predicted = probabilities.argmax(axis=1)
         self.test_acc = float((predicted == labels).mean())
         self.confusion = np.bincount(labels * 10 + predicted, minlength=100).reshape(10, 10)
         if not self.acc_points or self.acc_points[-1][0] != self.iteration:
             self.acc_points.append((self.iteration, self.test_acc))
+        self.report("gallery", gallery_report(self.kind, self.iteration, images, labels, probabilities))
+
+    async def score(self, model):
+        """The gallery of a model the page predicts with that is not the one training here (the
+        shipped one): the same held-out digits, and no change to this session's figures."""
+        images, labels = await self.held_out(model.KIND)
+        self.report("gallery", gallery_report(model.KIND, None, images, labels, model.predict_proba(images)))
 
     # -- reports -------------------------------------------------------------------------------
     def measure_rate(self):

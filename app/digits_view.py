@@ -19,6 +19,8 @@ from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
 from app.runs import RunsPanel
 from app.teach import Teacher
+from app.gallery_view import GalleryPanel
+from app.hidden_units_view import HiddenUnitsPanel
 from app.wording import predictor_line, sentence
 from models import knowledge
 from models.preprocess import drawing_to_mnist, is_empty
@@ -45,6 +47,7 @@ class DigitsView:
         self.drawing = False
         self.last_point = None
         self.prediction_queued = False
+        self.loaded = None           # a held-out digit put in the grid: the model gets it as it is
         # One frame callback for the view's lifetime (a proxy made per frame would never be freed).
         self.predict_on_frame = create_proxy(guarded(lambda timestamp: self.predict(), "Predicting"))
         self.status = {}
@@ -54,6 +57,8 @@ class DigitsView:
         self.autosave = Autosave("checkpoint/digits", "digits-restored", "digits-discard", self.start_afresh)
         self.to_restore = None       # checkpoint bytes from the last visit, for the worker once it is up
         self.session_open = False    # the worker has the data's address and a session
+        self.hidden_units = HiddenUnitsPanel()
+        self.gallery = GalleryPanel(self.load_digit)
         self.clear()
         self.bind()
         self.teacher = Teacher(self)  # "Teach it your handwriting" (app/teach.py)
@@ -149,6 +154,7 @@ class DigitsView:
         if self.trainer is not None:
             enable("train-pause", on=False)
             await self.trainer.digits_choose(self.kind)
+            await self.score_predictor()
 
     async def connect(self, trainer, inbox):
         """The worker is up: give it the data's address and open the training controls."""
@@ -164,6 +170,7 @@ class DigitsView:
             self.show_slider(slider)
         enable("train-start", "train-reset")
         self.teacher.enable_fine_tune()
+        await self.score_predictor()
 
     def worker_lost(self):
         """The worker is being replaced (app/watchdog.py): no training controls until the new one
@@ -173,12 +180,37 @@ class DigitsView:
             self.to_restore = self.autosave.last
         enable("train-start", "train-pause", "train-reset", on=False)
 
+    async def score_predictor(self):
+        """Ask the worker for the gallery of the model predicting here when it is not the one
+        training there (the shipped one); the training model's come with its evaluations."""
+        model = self.predictor
+        if model is not None and model is not self.trained and self.trainer is not None:
+            await self.trainer.digits_score(json.dumps({"kind": model.KIND, "hyper": model.hyper}), model.flat.tobytes())
+
     # -- drawing -----------------------------------------------------------------------------
     def clear(self):
+        self.loaded = None
+        set_data(self.canvas, loaded="")
         self.pen.fillStyle = "#000"
         self.pen.fillRect(0, 0, CANVAS, CANVAS)
         show_input(by_id("digits-input"), None)
+        self.hidden_units.show_input(None)
         self.show_prediction(None)
+
+    def load_digit(self, x784, index):
+        """A held-out digit into the grid, enlarged there; the model gets its exact pixels (they are
+        MNIST's already), until a stroke on it makes the grid a drawing again."""
+        source = by_id("digits-input")
+        show_input(source, x784)
+        pen = self.pen
+        pen.save()
+        pen.shadowBlur = 0
+        pen.imageSmoothingEnabled = True
+        pen.drawImage(source, 0, 0, CANVAS, CANVAS)
+        pen.restore()
+        self.loaded = x784
+        set_data(self.canvas, loaded=index)
+        self.predict()
 
     def canvas_point(self, event):
         box = self.canvas.getBoundingClientRect()
@@ -205,6 +237,9 @@ class DigitsView:
 
     def stroke(self, start, end):
         """A soft round white stroke: anti-aliased edges like MNIST's scanned ink."""
+        if self.loaded is not None:
+            self.loaded = None
+            set_data(self.canvas, loaded="")
         pen = self.pen
         pen.strokeStyle = "#fff"
         pen.lineWidth = BRUSH
@@ -232,13 +267,18 @@ class DigitsView:
         self.prediction_queued = False
         if self.predictor is None:
             return
-        ink = self.drawing_pixels()
-        if is_empty(ink):
-            show_input(by_id("digits-input"), None)
-            self.show_prediction(None)
-            return
-        x784 = show_input(by_id("digits-input"), drawing_to_mnist(ink))   # what the model gets, shown
+        if self.loaded is not None:
+            x784 = show_input(by_id("digits-input"), self.loaded)
+        else:
+            ink = self.drawing_pixels()
+            if is_empty(ink):
+                show_input(by_id("digits-input"), None)
+                self.hidden_units.show_input(None)
+                self.show_prediction(None)
+                return
+            x784 = show_input(by_id("digits-input"), drawing_to_mnist(ink))   # what the model gets, shown
         self.show_prediction(self.predictor.predict_proba(x784[None, :])[0])
+        self.hidden_units.show_input(x784)
 
     def show_prediction(self, probabilities):
         element = by_id("prediction")
@@ -264,6 +304,7 @@ class DigitsView:
         info.textContent = predictor_line(source, model.metrics.get("test_accuracy"), step)
         set_data(info, model=model.KIND)                    # which kind predicts, for tests
         self.teacher.enable_fine_tune()
+        self.hidden_units.show_model(model)
         self.predict()
 
     def download(self):
@@ -324,12 +365,19 @@ class DigitsView:
             # The worker took a new model: weights from now on are its, and the last status is not.
             self.trained_model, self.trained, self.status = json.loads(payload), None, {}
             self.runs.end_run()
+            self.gallery.clear("The trainer took a new model: its held-out digits come with its first scoring.")
         elif kind == "weights":
             self.take_trained_weights(payload.to_bytes())
         elif kind == "checkpoint":
             self.autosave.keep(payload.to_bytes())
         elif kind == "teach":
             self.teacher.on_report(json.loads(payload))
+        elif kind == "gallery":
+            report = json.loads(payload)
+            if report["kind"] == self.kind:  # not one sent before the worker heard of a new choice
+                training = report["iteration"] is not None and self.predictor is self.trained
+                self.gallery.show(report, f"the {NAMES[self.kind]} in training at step {report['iteration']:,}"
+                                  if training else self.predictor_source)
         elif kind == "error":
             show_error(json.loads(payload))
             enable("train-pause", on=False)

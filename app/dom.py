@@ -2,7 +2,7 @@
 import asyncio
 import inspect
 
-from pyscript import document
+from pyscript import document, window
 from pyscript.ffi import create_proxy
 
 from app.errors import show_error
@@ -64,3 +64,26 @@ def set_data(element, **values):
 def enable(*element_ids, on=True):
     for element_id in element_ids:
         by_id(element_id).disabled = not on
+
+
+_images = {}    # (width, height) -> a JS ImageData kept for reuse: no new 100s-of-KB buffer per frame
+
+
+def image_data(rgba, width):
+    """A JS ImageData of uint8 RGBA pixels `width` wide: the bytes cross the FFI in one copy,
+    never a call per pixel. The ImageData of each size is reused (valid until the next call)."""
+    data = rgba.tobytes() if hasattr(rgba, "tobytes") else bytes(rgba)
+    size = (width, len(data) // (4 * width))
+    image = _images.get(size)
+    if image is None:
+        image = _images[size] = window.ImageData.new(window.Uint8ClampedArray.new(len(data)), *size)
+    image.data.assign(data)
+    return image
+
+
+def paint(canvas, rgba):
+    """Paint an (h, w, 4) uint8 picture on `canvas`, resized to it, with one putImageData."""
+    height, width = rgba.shape[:2]
+    if canvas.width != width or canvas.height != height:
+        canvas.width, canvas.height = width, height
+    canvas.getContext("2d").putImageData(image_data(rgba, width), 0, 0)

@@ -121,6 +121,12 @@ async def digits_restore(data):
     return ""
 
 
+async def digits_score(described, data):
+    """Send the gallery of the page's own model (JSON {"kind", "hyper"} and its raw `flat` bytes)."""
+    from app.digits_session import model_from_flat
+    await digits.score(model_from_flat(json.loads(described), as_bytes(data)))
+
+
 async def digits_load(data):
     """Continue training from uploaded knowledge bytes (already validated by the page)."""
     from models import knowledge
@@ -186,5 +192,6 @@ def text_sample(prefix, length, temperature, seed):
     return text.sample(prefix, length, temperature, seed)
 
 
-__export__ = ["ping", "hang", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_load",
-              "digits_fine_tune", "digits_restore", "text_open", "text_restore", "text_start", "text_pause", "text_sample"]
+__export__ = ["ping", "hang", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set",
+              "digits_score", "digits_load", "digits_fine_tune", "digits_restore", "text_open", "text_restore", "text_start",
+              "text_pause", "text_sample"]

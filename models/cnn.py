@@ -130,16 +130,25 @@ class CNN(FlatWeights):
                     + self.params["W3"].size)
 
     # forward / backward -------------------------------------------------------------------
+    def _conv1(self, x):
+        """The first layer before its ReLU for (N, 784) inputs: its patches and (N, 24, 24, C1)."""
+        n, k, c1, s1 = len(x), KERNEL, self.hyper["conv1"], _out_sides()[0]
+        cols1 = im2col(x.reshape(n, SIDE, SIDE, 1), k)
+        z1 = _dot(cols1, self.params["K1"].reshape(k * k, c1)).reshape(n, s1, s1, c1)
+        z1 += self.params["b1"]
+        return cols1, z1
+
+    def feature_maps(self, x):
+        """The first layer's ReLU feature maps of (N, 784) inputs: (N, 24, 24, C1)."""
+        return np.maximum(self._conv1(np.asarray(x, self.flat.dtype).reshape(-1, SIDE * SIDE))[1], 0)
+
     def _forward(self, x):
         """Logits of (N, 784) inputs, and what the backward pass needs."""
         p = self.params
         n = len(x)
         k, c1, c2 = KERNEL, self.hyper["conv1"], self.hyper["conv2"]
-        s1, _, s2, p2 = _out_sides()
-        x = x.reshape(n, SIDE, SIDE, 1)
-        cols1 = im2col(x, k)
-        z1 = _dot(cols1, p["K1"].reshape(k * k, c1)).reshape(n, s1, s1, c1)
-        z1 += p["b1"]
+        _, _, s2, p2 = _out_sides()
+        cols1, z1 = self._conv1(x)
         m1 = pool_forward(z1)
         a1 = np.maximum(m1, 0)
         cols2 = im2col(a1, k)

@@ -81,13 +81,16 @@ class MLP(FlatWeights):
 
 
     # inference ----------------------------------------------------------------------------
+    def hidden(self, x):
+        """The hidden units' ReLU activations for (N, 784) inputs: (N, H) (the insight panel's too)."""
+        p = self.params
+        h = _dot(np.asarray(x, p["W1"].dtype).reshape(-1, SIZES[0]), p["W1"])
+        h += p["b1"]
+        return np.maximum(h, 0, out=h)
+
     def log_proba(self, x):
         p = self.params
-        x = np.asarray(x, p["W1"].dtype).reshape(-1, SIZES[0])
-        h = _dot(x, p["W1"])
-        h += p["b1"]
-        np.maximum(h, 0, out=h)
-        z = h @ p["W2"]
+        z = self.hidden(x) @ p["W2"]
         z += p["b2"]
         return log_softmax(z)
 
