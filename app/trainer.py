@@ -89,6 +89,17 @@ def digits_set(name, value):
     digits.send_status()
 
 
+def digits_stop_rule(kind, value):
+    """Train until this rule says stop (app/stop_rules.py); returns "" or why the rule was refused."""
+    from app.stop_rules import StopRuleError
+    try:
+        digits.set_rule(kind, value)
+    except StopRuleError as error:
+        return str(error)
+    digits.send_status()
+    return ""
+
+
 async def digits_load(data):
     """Continue training from uploaded knowledge bytes (already validated by the page)."""
     from models import knowledge
@@ -121,5 +132,5 @@ def text_sample(prefix, length, temperature, seed):
     return text.sample(prefix, length, temperature, seed)
 
 
-__export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_load",
+__export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_stop_rule", "digits_load",
               "text_open", "text_start", "text_pause", "text_sample"]
