@@ -1,7 +1,8 @@
 """Digits: draw on #grid and see the prediction live; train in the worker and watch it learn.
 
 #digits-model chooses the MLP or the CNN: the predictor, the trainer, downloads and uploads
-follow it, and an uploaded file of the other kind switches it."""
+follow it, and an uploaded file of the other kind switches it. #stop-rule ends a run by itself
+(app/stop_rules.py); #train-progress shows how far its budget has got."""
 import json
 import math
 
@@ -60,6 +61,8 @@ class DigitsView:
         listen("lr", "input", self.on_slider, "Setting the learning rate")
         listen("batch-size", "input", self.on_slider, "Setting the batch size")
         listen("cache-size", "input", self.on_slider, "Setting the cache size")
+        listen("stop-rule", "change", self.on_stop_rule, "Setting the stop rule")
+        listen("stop-value", "change", self.on_stop_rule, "Setting the stop rule")
         listen("weights-download", "click", lambda event: self.download(), "Downloading the weights")
         listen("weights-upload", "change", self.upload, "Loading your weights")
         listen(window, "resize", lambda event: (self.loss_chart.fit(), self.acc_chart.fit()), "Resizing charts")
@@ -99,8 +102,9 @@ class DigitsView:
         if problem:
             show_error(problem + " Drawing and prediction still work; training needs the data.")
         else:
-            for slider in ("lr", "batch-size", "cache-size"):
-                self.show_slider(slider)
+            for slider in ("lr", "batch-size", "cache-size"):      # as set by hand or by a link
+                await self.trainer.digits_set(slider.replace("-", "_"), self.show_slider(slider))
+            await self.on_stop_rule()
             enable("train-start", "train-reset")
 
     # -- drawing -----------------------------------------------------------------------------
@@ -237,6 +241,15 @@ class DigitsView:
         value = self.show_slider(slider_id)
         await self.trainer.digits_set(slider_id.replace("-", "_"), value)
 
+    async def on_stop_rule(self, event=None):
+        kind = by_id("stop-rule").value
+        enable("stop-value", on=kind != "none")
+        if self.trainer is not None:
+            problem = await self.trainer.digits_stop_rule(kind, by_id("stop-value").value)
+            if problem:
+                show_error(problem + " Training stops only on Pause until the rule is fixed.")
+                await self.trainer.digits_stop_rule("none", "")
+
     # -- reports from the worker ----------------------------------------------------------------
     def on_report(self, kind, payload):
         if kind == "status":
@@ -258,9 +271,11 @@ class DigitsView:
             self.trained = model_from_flat(self.trained_model, data)
         else:
             self.trained.load_flat(data)
-        self.trained.metrics = {"test_accuracy": self.status.get("test_acc"),
-                                "iterations": self.status.get("iteration", 0)}
-        self.use(self.trained, f"the {NAMES[self.kind]} in training", step=self.status.get("iteration", 0))
+        stop = self.status.get("stop") or {}
+        # Early stopping sent the best evaluation's weights: they are from that step, not the last.
+        step = stop["best"]["iteration"] if stop.get("stopped") == "patience" else self.status.get("iteration", 0)
+        self.trained.metrics = {"test_accuracy": self.status.get("test_acc"), "iterations": step}
+        self.use(self.trained, f"the {NAMES[self.kind]} in training", step=step)
 
     def show_status(self, status):
         self.status = status
@@ -270,8 +285,9 @@ class DigitsView:
                  loss=fmt(status["loss"], 4), test_acc=fmt(status["test_acc"], 4),
                  samples_per_s=fmt(status["samples_per_s"], 0),
                  cache_blocks=cache.get("blocks_cached", 0), inflight=cache.get("inflight", 0),
-                 stalls=cache.get("stalls", 0))
-        parts = [f"{status['state'].capitalize()}", f"{NAMES[status['kind']]} step {status['iteration']:,}"]
+                 stalls=cache.get("stalls", 0), stopped=status["stop"]["stopped"])
+        parts = [stopped_line(status["stop"]) or status["state"].capitalize(),
+                 f"{NAMES[status['kind']]} step {status['iteration']:,}"]
         if status["loss"] is not None:
             parts.append(f"loss {status['loss']:.3f}")
         if status["test_acc"] is not None:
@@ -284,13 +300,14 @@ class DigitsView:
         by_id("cache-stalls").textContent = str(cache.get("stalls", 0))
         by_id("cache-failures").textContent = str(cache.get("failures", 0))
         by_id("cache-bytes").textContent = f"{cache.get('bytes', 0) / 1e6:.1f} MB"
+        show_progress(status["stop"])
         self.loss_chart.show(status["loss_points"])
         self.acc_chart.show(status["acc_points"])
         if status["confusion"] is not None:
             self.show_confusion(status["confusion"])
         running = status["state"] == "running"
         enable("train-pause", on=running)
-        enable("train-start", on=status["state"] in ("idle", "paused"))
+        enable("train-start", on=status["state"] in ("idle", "paused", "stopped"))
 
     def show_confusion(self, counts):
         header = "<tr><th></th>" + "".join(f"<th scope='col'>{d}</th>" for d in range(10)) + "</tr>"
@@ -302,6 +319,35 @@ class DigitsView:
                 f"{min(1.0, n / total):.2f})'>{n}</td>" for p, n in enumerate(row))
             rows.append(f"<tr><th scope='row'>{true}</th>{cells}</tr>")
         by_id("confusion").innerHTML = header + "".join(rows)
+
+
+def stopped_line(stop):
+    """Why the stop rule ended the run, in words; "" while it has not."""
+    if stop["stopped"] == "epochs":
+        return f"Stopped after {stop['value']:g} epoch{'' if stop['value'] == 1 else 's'}"
+    if stop["stopped"] == "time":
+        return f"Stopped after {stop['value']:g} s of training"
+    if stop["stopped"] == "patience":
+        best = stop["best"]
+        return (f"Stopped: no better held-out accuracy in {stop['value']} evaluations, so back to the best, "
+                f"evaluation {best['evaluation']} at step {best['iteration']:,}")
+    return ""
+
+
+def show_progress(stop):
+    """#train-progress: the share of the budget used and, in data-eta-s, the seconds left."""
+    bar, eta = by_id("train-progress"), by_id("train-eta")
+    bar.hidden = stop["kind"] == "none"
+    bar.value = stop["progress"] or 0
+    bar.setAttribute("data-eta-s", fmt(stop["eta_s"], 1))
+    if stop["kind"] == "none" or stop["stopped"]:
+        eta.textContent = ""
+    elif stop["kind"] == "patience":
+        eta.textContent = f"{stop['since_best']} of {stop['value']} evaluations without a better accuracy"
+    elif stop["eta_s"] is not None:
+        eta.textContent = f"about {stop['eta_s']:,.0f} s left"
+    else:
+        eta.textContent = ""
 
 
 def fmt(value, digits):
