@@ -89,15 +89,19 @@ def digits_set(name, value):
     digits.send_status()
 
 
-def digits_stop_rule(kind, value):
+def set_stop_rule(session, kind, value):
     """Train until this rule says stop (app/stop_rules.py); returns "" or why the rule was refused."""
     from app.stop_rules import StopRuleError
     try:
-        digits.set_rule(kind, value)
+        session.set_rule(kind, value)
     except StopRuleError as error:
         return str(error)
-    digits.send_status()
+    session.send_status()
     return ""
+
+
+def digits_stop_rule(kind, value):
+    return set_stop_rule(digits, kind, value)
 
 
 async def digits_load(data):
@@ -127,10 +131,14 @@ async def text_pause():
     await text.pause()
 
 
+def text_stop_rule(kind, value):
+    return set_stop_rule(text, kind, value)
+
+
 def text_sample(prefix, length, temperature, seed):
     """Write with the model as it is now, between two training steps."""
     return text.sample(prefix, length, temperature, seed)
 
 
 __export__ = ["ping", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set", "digits_stop_rule", "digits_load",
-              "text_open", "text_start", "text_pause", "text_sample"]
+              "text_open", "text_start", "text_pause", "text_stop_rule", "text_sample"]

@@ -2,6 +2,7 @@
 (a budget ends the run by itself, paused time does not count, early stopping keeps the best)."""
 import asyncio
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from tests.support.fault_server import FaultServer
 from tests.support.http_fetch import http_get
 
 pytestmark = pytest.mark.timeout(180)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_values_are_checked_with_a_plain_sentence():
@@ -156,3 +158,46 @@ def test_early_stopping_goes_back_to_the_best_evaluation_and_sends_those_weights
     status = reports[-1][1]
     assert status["test_acc"] == best.score and status["stop"]["best"]["evaluation"] == best.evaluation
     assert np.asarray(status["confusion"]).trace() == round(best.score * len(labels))
+
+
+def text_session(rule, value, lr=None):
+    from app.text_session import TextSession
+    from models.charrnn import CharRNN, vocabulary
+    corpus = (ROOT / "static/data/text/hamlet.txt").read_text()[:20_000]
+    reports = []
+    text = TextSession(CharRNN(vocabulary(corpus), hidden=32), corpus, lambda k, p: reports.append((k, p)))
+    if lr is not None:
+        text.trainer.lr = lr
+    text.PERIODIC = dict(text.PERIODIC, evaluate=0.02)
+    text.set_rule(rule, value)
+    return text, reports
+
+
+def run_until_stopped(session):
+    async def run():
+        session.start()
+        await until(lambda: session.state != "running", timeout=120)
+        assert session.state == "stopped"
+        await session.stop()
+    asyncio.run(run())
+
+
+def test_the_text_session_counts_epochs_of_its_text():
+    text, reports = text_session("epochs", 0.05)
+    run_until_stopped(text)
+    passes = text.trainer.steps * text.trainer.seq_len / text.trainer.span
+    assert text.rule.stopped == "epochs" and 0.05 <= passes < 0.05 + text.trainer.seq_len / text.trainer.span
+    assert reports[-1][1]["stop"]["stopped"] == "epochs" and reports[-2][0] == "weights"
+
+
+def test_early_stopping_in_the_text_session_goes_back_to_the_lowest_held_out_loss():
+    from app.text_session import VALIDATION_CHARS
+    from models import knowledge
+    text, reports = text_session("patience", 3, lr=0.5)       # too high: the held-out loss wanders
+    run_until_stopped(text)
+    best = text.rule.best
+    assert text.rule.stopped == "patience" and text.val_loss == -best.score
+    sent = knowledge.load([p for k, p in reports if k == "weights"][-1])
+    held_out = text.trainer.val_ids[:VALIDATION_CHARS]
+    assert float(sent.loss_on(held_out)) == pytest.approx(-best.score, rel=1e-6)
+    assert reports[-1][1]["val_loss"] == -best.score
