@@ -27,6 +27,8 @@ FIELDS = {
     "text": {
         "model": ("text-model", {"lstm": "char-lstm", "rnn": "char-rnn"}),
         "t": ("text-temperature", None),
+        "stop": ("text-stop-rule", {"none": "none", "epochs": "epochs", "time": "time", "patience": "patience"}),
+        "stop_value": ("text-stop-value", None),
     },
 }
 

@@ -16,6 +16,7 @@ from app.digits_session import model_from_flat
 from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, knowledge_from_url, knowledge_upload, offer_download
+from app.stop_view import StopControls
 from app.wording import predictor_line, sentence
 from models import knowledge
 from models.preprocess import drawing_to_mnist, is_empty
@@ -45,6 +46,7 @@ class DigitsView:
         # One frame callback for the view's lifetime (a proxy made per frame would never be freed).
         self.predict_on_frame = create_proxy(guarded(lambda timestamp: self.predict(), "Predicting"))
         self.status = {}
+        self.stop = StopControls("stop-rule", "stop-value", "train-progress", "train-eta", "held-out accuracy")
         self.loss_chart = LineChart("chart-loss", "loss", "#2f6fde")
         self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
         self.clear()
@@ -61,8 +63,6 @@ class DigitsView:
         listen("lr", "input", self.on_slider, "Setting the learning rate")
         listen("batch-size", "input", self.on_slider, "Setting the batch size")
         listen("cache-size", "input", self.on_slider, "Setting the cache size")
-        listen("stop-rule", "change", self.on_stop_rule, "Setting the stop rule")
-        listen("stop-value", "change", self.on_stop_rule, "Setting the stop rule")
         listen("weights-download", "click", lambda event: self.download(), "Downloading the weights")
         listen("weights-upload", "change", self.upload, "Loading your weights")
         listen(window, "resize", lambda event: (self.loss_chart.fit(), self.acc_chart.fit()), "Resizing charts")
@@ -104,7 +104,7 @@ class DigitsView:
         else:
             for slider in ("lr", "batch-size", "cache-size"):      # as set by hand or by a link
                 await self.trainer.digits_set(slider.replace("-", "_"), self.show_slider(slider))
-            await self.on_stop_rule()
+            await self.stop.connect(self.trainer.digits_stop_rule)
             enable("train-start", "train-reset")
 
     # -- drawing -----------------------------------------------------------------------------
@@ -241,15 +241,6 @@ class DigitsView:
         value = self.show_slider(slider_id)
         await self.trainer.digits_set(slider_id.replace("-", "_"), value)
 
-    async def on_stop_rule(self, event=None):
-        kind = by_id("stop-rule").value
-        enable("stop-value", on=kind != "none")
-        if self.trainer is not None:
-            problem = await self.trainer.digits_stop_rule(kind, by_id("stop-value").value)
-            if problem:
-                show_error(problem + " Training stops only on Pause until the rule is fixed.")
-                await self.trainer.digits_stop_rule("none", "")
-
     # -- reports from the worker ----------------------------------------------------------------
     def on_report(self, kind, payload):
         if kind == "status":
@@ -285,8 +276,8 @@ class DigitsView:
                  loss=fmt(status["loss"], 4), test_acc=fmt(status["test_acc"], 4),
                  samples_per_s=fmt(status["samples_per_s"], 0),
                  cache_blocks=cache.get("blocks_cached", 0), inflight=cache.get("inflight", 0),
-                 stalls=cache.get("stalls", 0), stopped=status["stop"]["stopped"])
-        parts = [stopped_line(status["stop"]) or status["state"].capitalize(),
+                 stalls=cache.get("stalls", 0))
+        parts = [self.stop.show(element, status["stop"]) or status["state"].capitalize(),
                  f"{NAMES[status['kind']]} step {status['iteration']:,}"]
         if status["loss"] is not None:
             parts.append(f"loss {status['loss']:.3f}")
@@ -300,7 +291,6 @@ class DigitsView:
         by_id("cache-stalls").textContent = str(cache.get("stalls", 0))
         by_id("cache-failures").textContent = str(cache.get("failures", 0))
         by_id("cache-bytes").textContent = f"{cache.get('bytes', 0) / 1e6:.1f} MB"
-        show_progress(status["stop"])
         self.loss_chart.show(status["loss_points"])
         self.acc_chart.show(status["acc_points"])
         if status["confusion"] is not None:
@@ -319,35 +309,6 @@ class DigitsView:
                 f"{min(1.0, n / total):.2f})'>{n}</td>" for p, n in enumerate(row))
             rows.append(f"<tr><th scope='row'>{true}</th>{cells}</tr>")
         by_id("confusion").innerHTML = header + "".join(rows)
-
-
-def stopped_line(stop):
-    """Why the stop rule ended the run, in words; "" while it has not."""
-    if stop["stopped"] == "epochs":
-        return f"Stopped after {stop['value']:g} epoch{'' if stop['value'] == 1 else 's'}"
-    if stop["stopped"] == "time":
-        return f"Stopped after {stop['value']:g} s of training"
-    if stop["stopped"] == "patience":
-        best = stop["best"]
-        return (f"Stopped: no better held-out accuracy in {stop['value']} evaluations, so back to the best, "
-                f"evaluation {best['evaluation']} at step {best['iteration']:,}")
-    return ""
-
-
-def show_progress(stop):
-    """#train-progress: the share of the budget used and, in data-eta-s, the seconds left."""
-    bar, eta = by_id("train-progress"), by_id("train-eta")
-    bar.hidden = stop["kind"] == "none"
-    bar.value = stop["progress"] or 0
-    bar.setAttribute("data-eta-s", fmt(stop["eta_s"], 1))
-    if stop["kind"] == "none" or stop["stopped"]:
-        eta.textContent = ""
-    elif stop["kind"] == "patience":
-        eta.textContent = f"{stop['since_best']} of {stop['value']} evaluations without a better accuracy"
-    elif stop["eta_s"] is not None:
-        eta.textContent = f"about {stop['eta_s']:,.0f} s left"
-    else:
-        eta.textContent = ""
 
 
 def fmt(value, digits):

@@ -115,7 +115,22 @@ def test_moving_a_control_rewrites_the_address_without_a_history_entry(page):
     page.wait_for("document.getElementById('text').dataset.ready === 'true'", what="the text view")
     entries = page.js("return history.length")
     set_slider(page, "text-temperature", 0.5)
-    assert page.js("return location.hash") == "#text?model=lstm&t=0.5"
+    assert page.js("return location.hash") == "#text?model=lstm&t=0.5&stop=none&stop_value=1"
     assert page.js("return [history.length, document.documentElement.dataset.view]") == [entries, "text"]
     page.driver.back()                  # one step back is the digits view, as the link left it
     page.wait_for("document.documentElement.dataset.view === 'digits'", what="the digits view again")
+
+
+def test_a_text_link_sets_a_time_budget_that_ends_training_and_train_starts_another(page):
+    page.open("#text?t=0.5&stop=time&stop_value=3")
+    page.wait_for("!document.getElementById('text-train').disabled", what="the trainer worker")
+    assert page.text("#text-temperature-value") == "0.50" and page.errors_text() == ""
+    for run in range(2):
+        page.click("#text-train")
+        page.wait_for("document.getElementById('text-status').dataset.state === 'running'", what="training")
+        page.wait_for("document.getElementById('text-status').dataset.stopped === 'time'",
+                      timeout=TRAIN_TIMEOUT, what="the time budget to end training")
+        assert page.text("#text-train") == "Train"
+        assert page.js("return document.getElementById('text-progress').dataset.etaS") == "0.0"
+        assert page.text("#text-status").startswith("Stopped after 3 s of training")
+    assert page.errors_text() == ""
