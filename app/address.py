@@ -12,7 +12,9 @@ from pyscript.ffi import to_js
 from app.dom import by_id, listen
 from app.errors import show_error
 from app.hash_settings import Choice, Number, format_hash, read_settings, split_hash, write_settings
+from app.stop_rules import KINDS
 
+RULES = {kind: kind for kind in KINDS}     # a stop rule's name is its word in the address
 # view -> {name in the address: (control id, {word: option value} for a <select>, or the scale
 # of a number: "log10" for a slider that holds the exponent)}
 FIELDS = {
@@ -21,13 +23,13 @@ FIELDS = {
         "lr": ("lr", "log10"),
         "batch": ("batch-size", None),
         "cache": ("cache-size", None),
-        "stop": ("stop-rule", {"none": "none", "epochs": "epochs", "time": "time", "patience": "patience"}),
+        "stop": ("stop-rule", RULES),
         "stop_value": ("stop-value", None),
     },
     "text": {
         "model": ("text-model", {"lstm": "char-lstm", "rnn": "char-rnn"}),
         "t": ("text-temperature", None),
-        "stop": ("text-stop-rule", {"none": "none", "epochs": "epochs", "time": "time", "patience": "patience"}),
+        "stop": ("text-stop-rule", RULES),
         "stop_value": ("text-stop-value", None),
     },
 }
