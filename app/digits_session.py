@@ -2,7 +2,8 @@
 
 Browser-agnostic: the worker wraps it, and CPython tests drive it against a local server.
 Reports (see TrainingLoop): "model" (its kind and hyper-parameters) whenever the session takes a
-new model, so before any of its weights; "status" a few times a second, "weights" (the raw float32
+new model, so before any of its weights; "status" a few times a second (its "stop" part is the
+stop rule's progress, see app/stop_rules.py), "weights" (the raw float32
 `flat` buffer) about once a second and on pause, "checkpoint" (models/checkpoint.py bytes, for the
 page to keep) every CHECKPOINT_EVERY seconds of training and on pause, "gallery" (app.gallery)
 with each held-out scoring, "error" when training cannot go on, and "teach" while fine-tuning on
@@ -54,6 +55,7 @@ class DigitsSession(TrainingLoop):
         self.test_set = None
         self.taught = None       # a taught.TaughtMix while fine-tuning, else None
         self.stop_at = None      # the iteration fine-tuning pauses at
+        self.train_count = sum(entry["count"] for entry in split_entries(manifest, "train"))
         self.renew()
 
     def renew(self, model=None):
@@ -69,6 +71,7 @@ class DigitsSession(TrainingLoop):
         self.loss_points, self.acc_points = [], []
         self.rate, self.rate_mark = None, None
         self.cache = None
+        self.rule.restart()       # a new model, a new budget under the same rule
         self.report("model", {"kind": self.kind, "hyper": self.model.hyper})
 
     # -- controls ----------------------------------------------------------------------------
@@ -132,6 +135,9 @@ class DigitsSession(TrainingLoop):
         self.cache_size = int(value)
         if self.cache is not None:
             self.cache.cache_size = self.cache_size
+
+    def epochs_done(self):
+        return self.samples / self.train_count
 
     # -- the loop ----------------------------------------------------------------------------
     async def prepare(self):
@@ -200,6 +206,20 @@ class DigitsSession(TrainingLoop):
         self.send_status()
         self.send_checkpoint()
 
+    async def on_rule_stop(self, reason):
+        """A budget ran out: score the final weights. Early stopping instead goes back to the
+        best evaluation's weights (and its scores), so the page predicts with and downloads those."""
+        best = self.rule.best
+        if reason == "patience" and best is not None and best.kept is not None:
+            flat, self.confusion = best.kept
+            self.model.flat[:] = flat
+            self.test_acc = best.score
+        else:
+            await self.evaluate()
+        self.send_status()      # first, so the page labels the weights with the evaluation they are from
+        self.send_weights()
+        self.send_status()
+
     def failure_message(self, error):
         if isinstance(error, CacheError):
             stats = self.cache.stats()
@@ -233,6 +253,8 @@ class DigitsSession(TrainingLoop):
         self.confusion = np.bincount(labels * 10 + predicted, minlength=100).reshape(10, 10)
         if not self.acc_points or self.acc_points[-1][0] != self.iteration:
             self.acc_points.append((self.iteration, self.test_acc))
+            self.rule.observe(self.test_acc, self.iteration,
+                              keep=lambda: (self.model.flat.copy(), self.confusion.copy()))
         self.report("gallery", gallery_report(self.kind, self.iteration, images, labels, probabilities))
 
     async def score(self, model):
@@ -260,7 +282,7 @@ class DigitsSession(TrainingLoop):
             "cache": self.cache.stats() if self.cache is not None else {},
             "loss_points": self.loss_points, "acc_points": self.acc_points,
             "confusion": None if self.confusion is None else self.confusion.tolist(),
-            "kind": self.kind, "hyper": self.model.hyper,
+            "kind": self.kind, "hyper": self.model.hyper, "stop": self.rule.report(),
             "test_digits": min(self.eval_digits, len(self.test_set[1])) if self.test_set else None,
         }
 

@@ -2,7 +2,8 @@
 
 #digits-model chooses the MLP or the CNN: the predictor, the trainer, downloads and uploads
 follow it, and an uploaded file of the other kind switches it. Training is kept across visits
-(app/autosave.py): the view comes back paused where it was, predicting with that model."""
+(app/autosave.py): the view comes back paused where it was, predicting with that model.
+#stop-rule ends a run by itself (app/stop_rules.py); #train-progress shows how far its budget has got."""
 import json
 import math
 
@@ -21,6 +22,7 @@ from app.runs import RunsPanel
 from app.teach import Teacher
 from app.gallery_view import GalleryPanel
 from app.hidden_units_view import HiddenUnitsPanel
+from app.stop_view import StopControls
 from app.wording import predictor_line, sentence
 from models import knowledge
 from models.preprocess import drawing_to_mnist, is_empty
@@ -51,6 +53,7 @@ class DigitsView:
         # One frame callback for the view's lifetime (a proxy made per frame would never be freed).
         self.predict_on_frame = create_proxy(guarded(lambda timestamp: self.predict(), "Predicting"))
         self.status = {}
+        self.stop = StopControls("stop-rule", "stop-value", "train-progress", "train-eta", "held-out accuracy")
         self.loss_chart = LineChart("chart-loss", "loss", "#2f6fde")
         self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
         self.runs = RunsPanel(self.loss_chart, self.acc_chart)     # the charts overlay its runs
@@ -166,8 +169,9 @@ class DigitsView:
             return
         self.session_open = True
         await self.hand_over()
-        for slider in ("lr", "batch-size", "cache-size"):
-            self.show_slider(slider)
+        for slider in ("lr", "batch-size", "cache-size"):      # as set by hand, by a link or by the checkpoint
+            await self.trainer.digits_set(slider.replace("-", "_"), self.show_slider(slider))
+        await self.stop.connect(self.trainer.digits_stop_rule)
         enable("train-start", "train-reset")
         self.teacher.enable_fine_tune()
         await self.score_predictor()
@@ -391,9 +395,11 @@ class DigitsView:
             self.trained = model_from_flat(self.trained_model, data)
         elif data is not None:
             self.trained.load_flat(data)
-        self.trained.metrics = {"test_accuracy": self.status.get("test_acc"),
-                                "iterations": self.status.get("iteration", 0)}
-        self.use(self.trained, f"the {NAMES[self.kind]} in training", step=self.status.get("iteration", 0))
+        stop = self.status.get("stop") or {}
+        # Early stopping sent the best evaluation's weights: they are from that step, not the last.
+        step = stop["best"]["iteration"] if stop.get("stopped") == "patience" else self.status.get("iteration", 0)
+        self.trained.metrics = {"test_accuracy": self.status.get("test_acc"), "iterations": step}
+        self.use(self.trained, f"the {NAMES[self.kind]} in training", step=step)
 
     def show_status(self, status):
         self.status = status
@@ -404,7 +410,8 @@ class DigitsView:
                  samples_per_s=fmt(status["samples_per_s"], 0),
                  cache_blocks=cache.get("blocks_cached", 0), inflight=cache.get("inflight", 0),
                  stalls=cache.get("stalls", 0))
-        parts = [f"{status['state'].capitalize()}", f"{NAMES[status['kind']]} step {status['iteration']:,}"]
+        parts = [self.stop.show(element, status.get("stop")) or status["state"].capitalize(),
+                 f"{NAMES[status['kind']]} step {status['iteration']:,}"]
         if status["loss"] is not None:
             parts.append(f"loss {status['loss']:.3f}")
         if status["test_acc"] is not None:
@@ -423,7 +430,7 @@ class DigitsView:
             self.show_confusion(status["confusion"])
         running = status["state"] == "running"
         enable("train-pause", on=running)
-        enable("train-start", on=status["state"] in ("idle", "paused") and self.trainer is not None)
+        enable("train-start", on=status["state"] in ("idle", "paused", "stopped") and self.trainer is not None)
 
     def show_confusion(self, counts):
         """Rows of DOM elements, shaded through CSSOM: the page's CSP allows no style attributes."""

@@ -3,8 +3,10 @@ import asyncio
 
 from pyscript import document, fetch, window
 
+from app.address import Address
 from app.dom import listen
 from app.errors import show_error
+from app.hash_settings import view_name
 from app.runtime import import_numpy
 from app.wording import sentence
 
@@ -22,10 +24,13 @@ async def boot():
     from app.tictactoe_view import TicTacToeView
     from app.watchdog import WORKER_SCRIPT, Watchdog
 
+    address = Address()
+    address.take(window.location.hash)      # a link's settings, before the views read their controls
     # A view's model is fetched when the view is first shown, so a first visit downloads only
     # what it displays. The page is ready once the view in the address is.
     views = {"tictactoe": TicTacToeView(), "digits": DigitsView(), "text": TextView()}
     booted = {}
+    address.watch()
 
     async def boot_view(name):
         await start_view(views[name].boot, views[name])
@@ -37,8 +42,12 @@ async def boot():
             booted[name] = asyncio.ensure_future(boot_view(name))
         return booted[name]
 
-    listen(window, "hashchange", lambda event: show(window.location.hash[1:]), "Opening that view")
-    await show(window.location.hash[1:])
+    def on_hash(event):
+        show(view_name(window.location.hash))
+        address.take(window.location.hash, notify=True)
+
+    listen(window, "hashchange", on_hash, "Opening that view")
+    await show(view_name(window.location.hash))
     body.dataset.ready = "true"
 
     # The worker starts only now, so its own Pyodide does not compete with the page's for the CPU

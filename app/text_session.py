@@ -4,7 +4,8 @@ Browser-agnostic like the digits session. It starts from the given model when th
 characters are all in its vocabulary (fine-tuning the shipped knowledge on the bundled text),
 and from a fresh, smaller model of the same kind otherwise (an uploaded text with characters it
 never saw). It checkpoints like the digits session (models/checkpoint.py), the training text
-included, so a checkpoint alone is enough to go on.
+included, so a checkpoint alone is enough to go on. A stop rule (app/stop_rules.py) works as in
+the digits session, on the held-out loss: early stopping goes back to the weights of the lowest one.
 """
 import json
 
@@ -51,8 +52,25 @@ class TextSession(TrainingLoop):
         if len(self.loss_points) > CHART_POINTS:
             self.loss_points = self.loss_points[::2]
 
+    def epochs_done(self):
+        """Passes over the training text: each step moves every stream one window along its slice."""
+        return self.trainer.steps * self.trainer.seq_len / self.trainer.span
+
     def evaluate(self):
         self.val_loss = float(self.model.loss_on(self.trainer.val_ids[:VALIDATION_CHARS]))
+        self.rule.observe(-self.val_loss, self.iteration,       # the rule keeps the highest score
+                          keep=lambda: {name: p.copy() for name, p in self.model.params.items()})
+
+    async def on_rule_stop(self, reason):
+        best = self.rule.best
+        if reason == "patience" and best is not None and best.kept is not None:
+            for name, p in self.model.params.items():
+                p[...] = best.kept[name]
+            self.val_loss = -best.score
+        else:
+            self.evaluate()
+        self.send_weights()
+        self.send_status()
 
     async def on_pause(self):
         self.evaluate()
@@ -63,7 +81,7 @@ class TextSession(TrainingLoop):
     def status(self):
         return {"state": self.state, "iteration": self.iteration, "loss": self.loss,
                 "val_loss": self.val_loss, "loss_points": self.loss_points,
-                "vocab_size": len(self.model.vocab)}
+                "vocab_size": len(self.model.vocab), "stop": self.rule.report()}
 
     def sample(self, prefix, length, temperature, seed):
         """JSON: the text written, the probability of each of its characters, the next-character

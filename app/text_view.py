@@ -14,6 +14,7 @@ from app.dom import by_id, enable, guarded, listen, set_data
 from app.errors import show_error
 from app.files import FileProblem, fetch_bytes, knowledge_from_url, read_upload
 from app.text_session import read_checkpoint, restored_status
+from app.stop_view import StopControls
 from models import knowledge
 
 SHIPPED = {"char-lstm": "knowledge/text-lstm.npz", "char-rnn": "knowledge/text.npz"}   # #text-model
@@ -36,6 +37,7 @@ class TextView:
         self.chart = LineChart("chart-text-loss", "loss per character", "#7048e8")
         self.autosave = Autosave("checkpoint/text", "text-restored", "text-discard", self.start_afresh)
         self.to_restore = None       # checkpoint bytes from the last visit: the next Train goes on from them
+        self.stop = StopControls("text-stop-rule", "text-stop-value", "text-progress", "text-eta", "held-out loss")
         listen("text-model", "change", self.choose_model, "Changing the model")
         listen("text-sample", "click", self.on_write, "Writing text")
         listen("text-train", "click", self.toggle_training, "Training on the text")
@@ -135,6 +137,7 @@ class TextView:
                 self.corpus = (await fetch_bytes(BUNDLED_TEXT)).decode("utf-8")
             await self.trainer.text_open(knowledge.to_bytes(self.model), self.corpus)
             self.session_open = True
+            await self.stop.connect(self.trainer.text_stop_rule)     # each session needs the rule
         self.training = True
         by_id("text-train").textContent = "Pause training"
         await self.trainer.text_start()
@@ -190,13 +193,17 @@ class TextView:
     def show_status(self, status):
         set_data(by_id("text-status"), state=status["state"], iteration=status["iteration"],
                  loss="" if status["loss"] is None else f"{status['loss']:.4f}")
-        words = [f"{status['state'].capitalize()}", f"step {status['iteration']:,}"]
+        words = [self.stop.show(by_id("text-status"), status.get("stop")) or status["state"].capitalize(),
+                 f"step {status['iteration']:,}"]
         if status["loss"] is not None:
             words.append(f"training loss {status['loss']:.3f} nats/char")
         if status["val_loss"] is not None:
             words.append(f"held-out {status['val_loss']:.3f} nats/char")
         by_id("text-status").textContent = " · ".join(words)
         self.chart.show(status["loss_points"])
+        if status["state"] == "stopped":       # the stop rule ended the run
+            self.training = False
+            by_id("text-train").textContent = "Train"
 
 
 def show_written(prefix, text, p_each):

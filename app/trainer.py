@@ -127,6 +127,21 @@ async def digits_score(described, data):
     await digits.score(model_from_flat(json.loads(described), as_bytes(data)))
 
 
+def set_stop_rule(session, kind, value):
+    """Train until this rule says stop (app/stop_rules.py); returns "" or why the rule was refused."""
+    from app.stop_rules import StopRuleError
+    try:
+        session.set_rule(kind, value)
+    except StopRuleError as error:
+        return str(error)
+    session.send_status()
+    return ""
+
+
+def digits_stop_rule(kind, value):
+    return set_stop_rule(digits, kind, value)
+
+
 async def digits_load(data):
     """Continue training from uploaded knowledge bytes (already validated by the page)."""
     from models import knowledge
@@ -187,11 +202,15 @@ async def text_pause():
     await text.pause()
 
 
+def text_stop_rule(kind, value):
+    return set_stop_rule(text, kind, value)
+
+
 def text_sample(prefix, length, temperature, seed):
     """Write with the model as it is now, between two training steps."""
     return text.sample(prefix, length, temperature, seed)
 
 
 __export__ = ["ping", "hang", "digits_open", "digits_start", "digits_pause", "digits_reset", "digits_choose", "digits_set",
-              "digits_score", "digits_load", "digits_fine_tune", "digits_restore", "text_open", "text_restore", "text_start",
-              "text_pause", "text_sample"]
+              "digits_stop_rule", "digits_score", "digits_load", "digits_fine_tune", "digits_restore", "text_open",
+              "text_restore", "text_start", "text_pause", "text_stop_rule", "text_sample"]

@@ -3,12 +3,15 @@
 Shared by the digits and text sessions. It yields to the event loop after every step, so the
 page's pause, reset and slider messages are handled between steps (a worker that never yields
 would queue them until the loop ended), and it calls periodic duties on a clock rather than
-every step, so reports stay a few per second however fast the steps are.
+every step, so reports stay a few per second however fast the steps are. A stop rule (see
+app/stop_rules.py) can end a run by itself: the loop feeds it training time and epochs and asks
+it after every step.
 """
 import asyncio
 import inspect
 import time
 
+from app.stop_rules import StopRule
 from app.wording import sentence
 
 
@@ -18,8 +21,9 @@ class TrainingLoop:
 
     def __init__(self, report):
         self.report = report        # report(kind, payload): "status", "weights" or "error"
-        self.state = "idle"         # idle | running | paused | failed
+        self.state = "idle"         # idle | running | paused | stopped (by the rule) | failed
         self.task = None
+        self.rule = StopRule()
 
     # subclasses provide these --------------------------------------------------------------
     async def prepare(self):
@@ -30,6 +34,14 @@ class TrainingLoop:
 
     async def on_pause(self):
         """Duties when the loop stops for a pause (final report, weights)."""
+
+    async def on_rule_stop(self, reason):
+        """Duties when the stop rule ends the run; by default those of a pause."""
+        await self.on_pause()
+
+    def epochs_done(self):
+        """Passes over the training data so far (a float), or None if the session cannot tell."""
+        return None
 
     def status(self):
         raise NotImplementedError
@@ -44,6 +56,8 @@ class TrainingLoop:
     def start(self):
         if self.running() or self.state == "failed":
             return
+        if self.state == "stopped":
+            self.rule.restart()     # Start after the rule ended a run: a new budget of the same rule
         self.state = "running"
         self.task = asyncio.ensure_future(self.run())
 
@@ -65,19 +79,33 @@ class TrainingLoop:
         self.task = None
         self.state = "idle"
 
+    def set_rule(self, kind, value):
+        """A new stop rule with a fresh budget (StopRuleError for one it cannot run)."""
+        self.rule = StopRule(kind, value)
+        self.rule.tick(0.0, self.epochs_done())
+
     async def run(self):
         last = dict.fromkeys(self.PERIODIC, time.monotonic())
         try:
             await self.prepare()
+            clock = time.monotonic()        # only time in here counts against a time budget
+            self.rule.tick(0.0, self.epochs_done())
             while self.state == "running":
                 await self.step()
                 now = time.monotonic()
+                self.rule.tick(now - clock, self.epochs_done())
+                clock = now
                 for duty, period in self.PERIODIC.items():
                     if now - last[duty] >= period:
                         last[duty] = now
                         result = getattr(self, duty)()
                         if inspect.isawaitable(result):
                             await result
+                reason = self.rule.due()
+                if reason and self.state == "running":
+                    self.rule.stopped, self.state = reason, "stopped"
+                    await self.on_rule_stop(reason)
+                    return
                 await asyncio.sleep(0)
         except asyncio.CancelledError:
             raise
