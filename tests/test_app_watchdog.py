@@ -42,6 +42,10 @@ def test_a_worker_that_dies_or_hangs_mid_training_is_replaced_and_training_resto
     page.wait_for("document.body.dataset.workerStarts === '2' && document.body.dataset.worker === 'ready'",
                   timeout=RESTART_TIMEOUT, what="a new worker")
     page.wait_for("document.getElementById('train-status').dataset.state === 'paused'", what="the restored training")
+    # The page says so once every view holds the new worker (the Digits view also asks it to score
+    # the restored model's gallery first), a little after the restored status arrives.
+    page.wait_for("document.getElementById('errors').innerText.includes('restored your training')",
+                  what="the watchdog's message")
     errors = page.errors_text()
     assert f"stopped answering for {HUNG_AFTER_S:.0f} seconds" in errors, errors
     assert "restored your training from its last checkpoint" in errors, errors
