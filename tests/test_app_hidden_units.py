@@ -1,6 +1,5 @@
 """Hidden units, live, in every engine: the tiles read back to the model's first layer (shipped, and
 the one training), redrawn while it trains; the activation shown for a unit is CPython's."""
-import base64
 import json
 import time
 
@@ -12,7 +11,7 @@ from models import knowledge as K
 from models.preprocess import drawing_to_mnist
 from tests.conftest import ROOT
 from tests.test_app_gallery import check_readings, held_out, wait_gallery
-from tests.test_app_insight import canvas_red
+from tests.test_app_insight import canvas_red, canvas_rgba
 
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
 PHONE = (360, 640)
@@ -36,19 +35,10 @@ canvas.dispatchEvent(new PointerEvent('pointermove', {bubbles: true, pointerId: 
 """
 
 
-def canvas_rgba(page, canvas_id):
-    encoded, width, height = page.js(
-        "const c = document.getElementById(arguments[0]);"
-        "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
-        "let s = ''; for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode(...d.subarray(i, i + 8192));"
-        "return [btoa(s), c.width, c.height]", canvas_id)
-    return np.frombuffer(base64.b64decode(encoded), np.uint8).reshape(height, width, 4)
-
-
 def tiles_shown(page, canvas_id):
     """Each tile of a mosaic canvas, cut out by its data-* layout: (units, h, w, 4)."""
     layout = {k: int(v) for k, v in page.js("return {...document.getElementById(arguments[0]).dataset}", canvas_id).items()}
-    picture = canvas_rgba(page, canvas_id)
+    picture = canvas_rgba(page, "#" + canvas_id)
     h, w, pitch_h, pitch_w = layout["tileHeight"], layout["tileWidth"], layout["tileHeight"] + layout["gap"], layout["tileWidth"] + layout["gap"]
     return np.stack([picture[(u // layout["columns"]) * pitch_h:][:h, (u % layout["columns"]) * pitch_w:][:, :w]
                      for u in range(layout["units"])])
