@@ -4,6 +4,7 @@
 follow it, and an uploaded file of the other kind switches it. Training is kept across visits
 (app/autosave.py): the view comes back paused where it was, predicting with that model.
 #stop-rule ends a run by itself (app/stop_rules.py); #train-progress shows how far its budget has got."""
+import asyncio
 import json
 import math
 
@@ -62,6 +63,7 @@ class DigitsView:
         self.session_open = False    # the worker has the data's address and a session
         self.hidden_units = HiddenUnitsPanel()
         self.gallery = GalleryPanel(self.load_digit)
+        self.controls = asyncio.Lock()   # the training controls' handlers, one at a time in click order
         self.clear()
         self.bind()
         self.teacher = Teacher(self)  # "Teach it your handwriting" (app/teach.py)
@@ -70,15 +72,15 @@ class DigitsView:
         for name in ("pointerdown", "pointermove", "pointerup", "pointercancel", "pointerleave"):
             listen(self.canvas, name, self.on_pointer, "Drawing", passive=False)
         listen("grid-clear", "click", lambda event: self.clear(), "Clearing the grid")
-        listen("digits-model", "change", self.choose, "Changing the model")
-        listen("train-start", "click", self.start, "Starting training")
-        listen("train-pause", "click", self.pause, "Pausing training")
-        listen("train-reset", "click", self.reset, "Resetting training")
-        listen("lr", "input", self.on_slider, "Setting the learning rate")
-        listen("batch-size", "input", self.on_slider, "Setting the batch size")
-        listen("cache-size", "input", self.on_slider, "Setting the cache size")
+        listen("digits-model", "change", self.choose, "Changing the model", turn=self.controls)
+        listen("train-start", "click", self.start, "Starting training", turn=self.controls)
+        listen("train-pause", "click", self.pause, "Pausing training", turn=self.controls)
+        listen("train-reset", "click", self.reset, "Resetting training", turn=self.controls)
+        listen("lr", "input", self.on_slider, "Setting the learning rate", turn=self.controls)
+        listen("batch-size", "input", self.on_slider, "Setting the batch size", turn=self.controls)
+        listen("cache-size", "input", self.on_slider, "Setting the cache size", turn=self.controls)
         listen("weights-download", "click", lambda event: self.download(), "Downloading the weights")
-        listen("weights-upload", "change", self.upload, "Loading your weights")
+        listen("weights-upload", "change", self.upload, "Loading your weights", turn=self.controls)
         listen(window, "resize", lambda event: (self.loss_chart.fit(), self.acc_chart.fit()), "Resizing charts")
 
     async def boot(self):

@@ -19,13 +19,19 @@ def by_id(element_id):
     return element
 
 
-def guarded(handler, what):
+def guarded(handler, what, turn=None):
     """Wrap a handler called from JS (an event, a worker's report): any exception becomes a plain
-    message in #errors, never a dead page or a failure no one sees."""
+    message in #errors, never a dead page or a failure no one sees. Async handlers sharing a
+    `turn` (an asyncio.Lock) run one at a time in the order their events came: a Start clicked
+    while Reset still awaits its saved state must reach the worker after that Reset, not before."""
     if inspect.iscoroutinefunction(handler):
         async def run_async(*args):
             try:
-                await handler(*args)
+                if turn is None:
+                    await handler(*args)
+                else:
+                    async with turn:        # asyncio.Lock wakes its waiters first come, first served
+                        await handler(*args)
             except Exception as error:
                 show_error(sentence(f"{what} failed: {error}"))
 
@@ -41,11 +47,12 @@ def guarded(handler, what):
     return run
 
 
-def listen(element, event_name, handler, what, **options):
-    """addEventListener with a guarded, kept-alive Python handler (options: passive=False, …)."""
+def listen(element, event_name, handler, what, turn=None, **options):
+    """addEventListener with a guarded, kept-alive Python handler (options: passive=False, …;
+    `turn`: see guarded)."""
     if isinstance(element, str):
         element = by_id(element)
-    proxy = create_proxy(guarded(handler, what))
+    proxy = create_proxy(guarded(handler, what, turn))
     _kept_alive.append(proxy)
     if options:
         from pyscript.ffi import to_js

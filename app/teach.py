@@ -33,7 +33,7 @@ class Teacher:
         listen("teach-add", "click", self.add, "Adding your sample")
         listen("teach-download", "click", lambda event: self.download(), "Downloading your samples")
         listen("teach-upload", "change", self.upload, "Loading your samples")
-        listen("teach-train", "click", self.fine_tune, "Fine-tuning on your samples")
+        listen("teach-train", "click", self.fine_tune, "Fine-tuning on your samples", turn=view.controls)
 
     async def boot(self):
         try:

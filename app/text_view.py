@@ -1,6 +1,7 @@
 """Text: the chosen char-LSTM or char-RNN writes on request; the worker trains it on the bundled
 or an uploaded text. Training is kept across visits (app/autosave.py): the view comes back
 paused where it was, writing with that model, and Train goes on from there."""
+import asyncio
 import json
 import random
 
@@ -38,10 +39,11 @@ class TextView:
         self.autosave = Autosave("checkpoint/text", "text-restored", "text-discard", self.start_afresh)
         self.to_restore = None       # checkpoint bytes from the last visit: the next Train goes on from them
         self.stop = StopControls("text-stop-rule", "text-stop-value", "text-progress", "text-eta", "held-out loss")
-        listen("text-model", "change", self.choose_model, "Changing the model")
-        listen("text-sample", "click", self.on_write, "Writing text")
-        listen("text-train", "click", self.toggle_training, "Training on the text")
-        listen("text-upload", "change", self.upload, "Loading your text")
+        self.controls = asyncio.Lock()   # model, write, train, upload: one at a time in click order
+        listen("text-model", "change", self.choose_model, "Changing the model", turn=self.controls)
+        listen("text-sample", "click", self.on_write, "Writing text", turn=self.controls)
+        listen("text-train", "click", self.toggle_training, "Training on the text", turn=self.controls)
+        listen("text-upload", "change", self.upload, "Loading your text", turn=self.controls)
         listen("text-temperature", "input", lambda event: self.show_temperature(), "Setting the temperature")
 
     async def boot(self):

@@ -98,12 +98,16 @@ def test_live_proxies_do_not_grow_with_the_frames_drawn(page):
     page.wait_for("document.getElementById('predictor-info').textContent !== ''", what="the predictor")
     trace_proxies(page)
     draw_frames(page, 5)                            # anything made once, on first use, is made now
-    before = live_proxies(page)
-    predictions = draw_frames(page, 60)
-    after = live_proxies(page)
-    assert predictions >= 50, f"only {predictions} predictions in 60 frames: the stroke did not draw"
+    # Two windows of 60 frames: a proxy kept per frame (or per few frames) grows both; one made
+    # once by work the page finishes in the background (the gallery's scores) can land in one.
+    growth, predictions = [], []
+    for window in range(2):
+        before = live_proxies(page)
+        predictions.append(draw_frames(page, 60))
+        growth.append(live_proxies(page) - before)
+    assert min(predictions) >= 50, f"only {predictions} predictions in 60 frames: the stroke did not draw"
     assert prediction(page) in "0123456789" and page.errors_text() == ""
-    assert after == before, f"{after - before} more live PyProxies after {predictions} predicted frames"
+    assert min(growth) == 0, f"{growth} more live PyProxies in two windows of {predictions} predicted frames"
 
 
 def test_training_from_reset_learns_and_sliders_act_on_the_running_trainer(page):
@@ -263,10 +267,11 @@ def test_reset_and_start_train_a_cnn_in_the_worker(page):
     choose(page, "mnist-cnn")
     page.wait_for("document.getElementById('train-status').dataset.model === 'mnist-cnn'", what="the worker's CNN")
     set_slider(page, "batch-size", 16)
-    page.click("#train-reset")
-    page.click("#train-start")
+    # Both clicks are queued before either handler runs: Start must still follow Reset (it once
+    # reached the worker first, while Reset awaited the saved state, and was undone by it).
+    page.js("document.getElementById('train-reset').click(); document.getElementById('train-start').click()")
     page.wait_for(f"+document.getElementById('train-status').dataset.iteration >= {CNN_STEPS}", what="CNN steps",
-                  timeout=300)
+                  timeout=120)
     page.wait_for("document.getElementById('train-status').dataset.testAcc !== ''", what="a held-out score",
                   timeout=120)
     page.click("#train-pause")
