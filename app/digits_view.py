@@ -85,7 +85,8 @@ class DigitsView:
 
     async def boot(self):
         guarded(self.runs.load, "Reading the saved training runs")()    # in the background
-        await self.restore_or_ship()
+        async with self.controls:      # a Start clicked meanwhile goes on from the kept training
+            await self.restore_or_ship()
         await self.teacher.boot()
 
     async def restore_or_ship(self):
@@ -163,6 +164,10 @@ class DigitsView:
 
     async def connect(self, trainer, inbox):
         """The worker is up: give it the data's address and open the training controls."""
+        async with self.controls:      # after the controls' handlers queued before it, before later ones
+            await self.open_session(trainer, inbox)
+
+    async def open_session(self, trainer, inbox):
         self.trainer = trainer
         inbox.report_digits = create_proxy(guarded(self.on_report, "Showing the trainer's progress"))
         problem = await self.trainer.digits_open(str(window.URL.new(MANIFEST, window.location.href)), self.kind)

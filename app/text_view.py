@@ -47,6 +47,10 @@ class TextView:
         listen("text-temperature", "input", lambda event: self.show_temperature(), "Setting the temperature")
 
     async def boot(self):
+        async with self.controls:      # a Train or Write clicked meanwhile acts on the kept model
+            await self.restore_or_ship()
+
+    async def restore_or_ship(self):
         kept = await self.autosave.load(read_checkpoint)
         if kept is None:
             await self.use_model(by_id("text-model").value)
