@@ -120,8 +120,8 @@ def test_offline_after_one_visit_then_a_new_deploy_is_seen_whole(browser, deploy
         assert "next time you open Falken" in page.text("#offline-status")
         page = new_page(browser, url)           # about:blank first: no page of the first version is open
         page.open()
-        assert seen(page) == [second[1]["version"], True]
         page.wait_for("document.documentElement.dataset.offline === 'ready'", what="the new version in charge")
+        assert seen(page) == [second[1]["version"], True]
         assert page.errors_text() == "" and page.unexpected_console_errors() == []
     finally:
         stop(server)

@@ -123,7 +123,7 @@ self.addEventListener("message", event => {
     const ours = event.data.claim === SITE.version;
     event.waitUntil((ours ? self.clients.claim() : Promise.resolve())
       .then(() => event.source.postMessage({ claimed: ours })));
-  } else if (event.data === "take-over" && self.registration.waiting === self) {
+  } else if (event.data === "take-over") {   // the pages send it to the waiting version only
     event.waitUntil(self.clients.matchAll({ type: "window" }).then(open => {
       if (open.every(client => client.id === event.source.id)) return self.skipWaiting();
     }));

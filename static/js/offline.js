@@ -67,18 +67,26 @@
     addEventListener("pagehide", () => {
       if (registration.waiting) registration.waiting.postMessage("take-over");
     });
-    // A page that was under an older version and finds a new one in charge (restored from the
-    // back-forward cache) reloads: it must never run on two versions' files.
-    const startedUnder = navigator.serviceWorker.controller;
-    navigator.serviceWorker.addEventListener("controllerchange", () => {
-      if (startedUnder) location.reload();
-    });
     if (registration.waiting) say("update-ready");
     else if (registration.installing) watch();
     else if (registration.active) say("ready");
   }
 
   if (!window.isSecureContext || !("serviceWorker" in navigator)) return say("unavailable");
+  // A page that was under an older version and finds a new one in charge (restored from the
+  // back-forward cache, or handed over below) reloads: it must never run on two versions' files.
+  const startedUnder = navigator.serviceWorker.controller;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (startedUnder) location.reload();
+  });
+  // A visit that finds a new version waiting (the last page of the old one left before its
+  // hand-over reached the new version) asks for it at once, before the page boots: if no other
+  // page is open, the new version takes over and this page reloads as the new version.
+  if (startedUnder) {
+    navigator.serviceWorker.getRegistration().then(registration => {
+      if (registration && registration.waiting) registration.waiting.postMessage("take-over");
+    }, () => {});
+  }
   // Once the page is ready: the worker then revalidates what the page has just downloaded
   // (HTTP 304s) instead of downloading it a second time beside the page.
   const body = () => document.body && document.body.dataset.ready;
