@@ -10,9 +10,11 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -122,9 +124,40 @@ def posix_locale(tag):
     return "C.UTF-8" if tag == "C" else tag.replace("-", "_") + ".UTF-8"
 
 
+# A WebKitWebDriver session sometimes never starts (MiniBrowser never connects, seen on a busy
+# 2-core CI machine), and a hung command would otherwise wait for ever: both get a deadline, and
+# a start that misses its deadline is tried once more on a fresh display.
+WEBKIT_SESSION_START_S = 90
+WEBKIT_COMMAND_S = 180      # no single WebDriver command of the tests takes near this
+WEBKIT_QUIT_S = 30
+
+
+class WebKitStartTimedOut(RuntimeError):
+    pass
+
+
 def start_webkit(recorder, locale, width, height):
+    for attempt in (1, 2):
+        try:
+            return start_webkit_once(recorder, locale, width, height)
+        except WebKitStartTimedOut as error:
+            if attempt == 2:
+                raise RuntimeError(f"WebKit did not start, twice: {error}") from None
+
+
+def kill_group(process):
+    """WebKitWebDriver and the MiniBrowser and web processes it started (its own session)."""
+    if process is not None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def start_webkit_once(recorder, locale, width, height):
     from selenium import webdriver
     from selenium.webdriver.common.proxy import Proxy
+    from selenium.webdriver.webkitgtk.service import Service
 
     xvfb, display = start_xvfb()
     options = webdriver.WebKitGTKOptions()
@@ -133,27 +166,35 @@ def start_webkit(recorder, locale, width, height):
     options.proxy = Proxy({"proxyType": "manual", "httpProxy": recorder.address,
                            "sslProxy": recorder.address, "noProxy": ["127.0.0.1"]})
     # WebKitWebDriver starts MiniBrowser with its own environment: display and locale go there.
-    saved = {key: os.environ.get(key) for key in ("DISPLAY", "LANG", "LC_ALL", "LANGUAGE")}
-    os.environ.update(DISPLAY=display, LANG=posix_locale(locale), LC_ALL=posix_locale(locale))
-    os.environ.pop("LANGUAGE", None)
+    env = {key: value for key, value in os.environ.items() if key != "LANGUAGE"}
+    env.update(DISPLAY=display, LANG=posix_locale(locale), LC_ALL=posix_locale(locale))
+    service = Service(env=env, popen_kw={"start_new_session": True})
+    timer = threading.Timer(WEBKIT_SESSION_START_S, lambda: kill_group(getattr(service, "process", None)))
+    timer.start()
     try:
-        driver = webdriver.WebKitGTK(options=options)
-    except Exception:
+        driver = webdriver.WebKitGTK(options=options, service=service)
+    except Exception as error:
+        kill_group(getattr(service, "process", None))
         xvfb.kill()
+        if not timer.is_alive():
+            raise WebKitStartTimedOut(f"no session within {WEBKIT_SESSION_START_S} s ({error})") from None
         raise
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        timer.cancel()
+    driver.command_executor._client_config.timeout = WEBKIT_COMMAND_S
     driver.set_window_size(width, height)
     quit_driver = driver.quit
 
     def quit():
+        ending = threading.Timer(WEBKIT_QUIT_S, lambda: kill_group(service.process))
+        ending.start()
         try:
             quit_driver()
+        except Exception:
+            pass                # a browser that would not end is killed below all the same
         finally:
+            ending.cancel()
+            kill_group(service.process)
             xvfb.terminate()
             xvfb.wait(timeout=10)
             recorder.stop()
