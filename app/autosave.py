@@ -16,7 +16,7 @@ from models.checkpoint import CheckpointError
 
 
 class Autosave:
-    def __init__(self, key, notice_id, discard_id, on_discard):
+    def __init__(self, key, notice_id, discard_id, on_discard, turn):
         self.key = key                  # e.g. "checkpoint/digits"
         self.notice = by_id(notice_id)
         self.on_discard = on_discard    # async: the view goes back to how a first visit finds it
@@ -24,7 +24,7 @@ class Autosave:
         self.last = None                # the newest checkpoint, written or not: a new worker's start
         self.writing = None             # the task writing, while one is
         self.unavailable = False
-        listen(discard_id, "click", self.discard, "Discarding the saved training")
+        listen(discard_id, "click", self.discard, "Discarding the saved training", turn=turn)   # the view's controls' turn
 
     async def load(self, read):
         """(bytes, read(bytes)) of the checkpoint kept from the last visit, or None if there is

@@ -58,12 +58,12 @@ class DigitsView:
         self.loss_chart = LineChart("chart-loss", "loss", "#2f6fde")
         self.acc_chart = LineChart("chart-acc", "test accuracy", "#2b8a3e", y_range=(0, 1))
         self.runs = RunsPanel(self.loss_chart, self.acc_chart)     # the charts overlay its runs
-        self.autosave = Autosave("checkpoint/digits", "digits-restored", "digits-discard", self.start_afresh)
+        self.controls = asyncio.Lock()   # the training controls' handlers, one at a time in click order
+        self.autosave = Autosave("checkpoint/digits", "digits-restored", "digits-discard", self.start_afresh, self.controls)
         self.to_restore = None       # checkpoint bytes from the last visit, for the worker once it is up
         self.session_open = False    # the worker has the data's address and a session
         self.hidden_units = HiddenUnitsPanel()
         self.gallery = GalleryPanel(self.load_digit)
-        self.controls = asyncio.Lock()   # the training controls' handlers, one at a time in click order
         self.clear()
         self.bind()
         self.teacher = Teacher(self)  # "Teach it your handwriting" (app/teach.py)
@@ -160,7 +160,7 @@ class DigitsView:
         if self.trainer is not None:
             enable("train-pause", on=False)
             await self.trainer.digits_choose(self.kind)
-            await self.score_predictor()
+            self.score_in_background()
 
     async def connect(self, trainer, inbox):
         """The worker is up: give it the data's address and open the training controls."""
@@ -181,7 +181,7 @@ class DigitsView:
         await self.stop.connect(self.trainer.digits_stop_rule)
         enable("train-start", "train-reset")
         self.teacher.enable_fine_tune()
-        await self.score_predictor()
+        self.score_in_background()
 
     def worker_lost(self):
         """The worker is being replaced (app/watchdog.py): no training controls until the new one
@@ -190,6 +190,11 @@ class DigitsView:
         if self.to_restore is None:
             self.to_restore = self.autosave.last
         enable("train-start", "train-pause", "train-reset", on=False)
+
+    def score_in_background(self):
+        """The gallery's scores take the worker a while (the CNN on every held-out digit): the
+        controls do not wait for them."""
+        guarded(self.score_predictor, "Scoring the test gallery")()
 
     async def score_predictor(self):
         """Ask the worker for the gallery of the model predicting here when it is not the one

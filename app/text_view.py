@@ -36,10 +36,10 @@ class TextView:
         self.session_open = False
         self.corpus = None
         self.chart = LineChart("chart-text-loss", "loss per character", "#7048e8")
-        self.autosave = Autosave("checkpoint/text", "text-restored", "text-discard", self.start_afresh)
+        self.controls = asyncio.Lock()   # model, write, train, upload: one at a time in click order
+        self.autosave = Autosave("checkpoint/text", "text-restored", "text-discard", self.start_afresh, self.controls)
         self.to_restore = None       # checkpoint bytes from the last visit: the next Train goes on from them
         self.stop = StopControls("text-stop-rule", "text-stop-value", "text-progress", "text-eta", "held-out loss")
-        self.controls = asyncio.Lock()   # model, write, train, upload: one at a time in click order
         listen("text-model", "change", self.choose_model, "Changing the model", turn=self.controls)
         listen("text-sample", "click", self.on_write, "Writing text", turn=self.controls)
         listen("text-train", "click", self.toggle_training, "Training on the text", turn=self.controls)
