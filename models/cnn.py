@@ -13,7 +13,7 @@ predictor, the trainer and the knowledge files treat both kinds alike.
 """
 import numpy as np
 
-from .layers import log_softmax
+from .layers import log_softmax, softmax
 from .mlp import _dot
 from .flat import FlatWeights
 
@@ -188,19 +188,21 @@ class CNN(FlatWeights):
         return loss
 
     # inference ----------------------------------------------------------------------------
-    def log_proba(self, x):
+    def logits(self, x):
         x = np.asarray(x, self.flat.dtype).reshape(-1, SIDE * SIDE)
         if not len(x):
             return np.zeros((0, CLASSES), x.dtype)
-        return np.concatenate([log_softmax(self._forward(x[s:s + CHUNK])[0])
-                               for s in range(0, len(x), CHUNK)])
+        return np.concatenate([self._forward(x[s:s + CHUNK])[0] for s in range(0, len(x), CHUNK)])
+
+    def log_proba(self, x):
+        return log_softmax(self.logits(x))
 
     def predict_proba(self, x):
         """x: (N, 784) floats in [0, 1] (white ink on black) -> (N, 10) probabilities."""
-        return np.exp(self.log_proba(x))
+        return softmax(self.logits(x))
 
     def predict(self, x):
-        return self.log_proba(x).argmax(axis=1)
+        return self.logits(x).argmax(axis=1)
 
     def evaluate(self, x, y):
         """Accuracy on (N, 784) inputs and integer labels."""

@@ -9,40 +9,51 @@ BOX = 20       # the digit's longer side after scaling
 SIDE = 28      # MNIST field
 
 
-def _area_matrix(n_in, n_out):
-    """(n_out, n_in) matrix whose rows average the input cells each output cell covers."""
+def _area_rows(img, n_out):
+    """img's rows area-averaged into n_out rows: output row r is the mean of the input over its
+    span [r, r + 1) * n_in / n_out, a fractional input row counting by its overlap.
+
+    Read off the running integral of the rows (the integral at a fractional position is the last
+    whole one plus that fraction of the next row), so it costs one pass over img however many
+    rows come out: the live drawing is resized on every frame, and an averaging matrix product
+    cost n_out passes (1.3 ms of it in Pyodide)."""
+    n_in = img.shape[0]
     edges = np.linspace(0, n_in, n_out + 1)
-    cells = np.arange(n_in)
-    # overlap of output cell [lo, hi) with input cell [i, i+1), vectorised (no Python loops)
-    M = np.minimum(edges[1:, None], cells + 1) - np.maximum(edges[:-1, None], cells)
-    np.maximum(M, 0, out=M)
-    M /= (edges[1:] - edges[:-1])[:, None]
-    return M
+    integral = np.zeros((n_in + 1,) + img.shape[1:])
+    np.cumsum(img, axis=0, out=integral[1:])
+    whole = np.minimum(edges.astype(int), n_in - 1)          # the last edge: all of the last row
+    at_edges = integral[whole] + (edges - whole)[:, None] * img[whole]
+    return np.diff(at_edges, axis=0) / np.diff(edges)[:, None]
 
 
 def resize(img, h, w):
     """Area-average resample of a 2-D array to (h, w): good for shrinking big canvases."""
-    return _area_matrix(img.shape[0], h) @ img @ _area_matrix(img.shape[1], w).T
+    return _area_rows(_area_rows(img, h).T, w).T
 
 
 def is_empty(grid):
-    g = np.asarray(grid, float)
-    return g.size == 0 or not np.isfinite(g).all() or g.max() <= INK
+    """Nothing in grid counts as ink, or it holds a NaN or +inf (no drawing has those)."""
+    g = np.asarray(grid)
+    if g.size == 0:
+        return True
+    top = g.max()            # NaN if any value is NaN: one pass, where isfinite().all() made two
+    return not (np.isfinite(top) and top > INK)
 
 
 def drawing_to_mnist(grid):
     """2-D array (any size; ink 1 on background 0) -> (784,) float32 in [0, 1].
 
     An empty drawing gives all zeros (check is_empty() to tell the user to draw something)."""
-    g = np.asarray(grid, float)
+    g = np.asarray(grid)
     if g.ndim != 2:
         raise ValueError(f"expected a 2-D drawing, got shape {g.shape}")
     if is_empty(g):
         return np.zeros(SIDE * SIDE, np.float32)
-    g = np.clip(g, 0, 1)
-    # 1. crop to the ink's bounding box
-    rows, cols = np.flatnonzero((g > INK).any(axis=1)), np.flatnonzero((g > INK).any(axis=0))
-    g = g[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    # 1. crop to the ink's bounding box (the canvas is mostly background: crop first, then clip)
+    ink = g > INK
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink[rows[0]:rows[-1] + 1].any(axis=0))
+    g = np.clip(g[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1], 0, 1)
     # 2. scale so the longer side is BOX, keeping the aspect ratio
     h, w = g.shape
     s = BOX / max(h, w)

@@ -89,6 +89,21 @@ def test_predict_proba_and_params_round_trip():
     assert m.evaluate(x, p.argmax(axis=1)) == 1.0 and m.evaluate(x, (p.argmax(axis=1) + 1) % 10) == 0.0
 
 
+def test_one_drawing_sums_only_its_inked_pixels_and_gets_the_batch_answer():
+    """A single input skips W1's rows under background pixels: the same probabilities as the
+    dense product of a batch, for digit-like inputs, an all-background one and an all-ink one."""
+    m = MLP(seed=4)
+    rng = np.random.default_rng(5)
+    x = (rng.random((4, 784)) < 0.2) * rng.random((4, 784))
+    x[2], x[3] = 0, 1
+    whole = m.predict_proba(x)
+    for i in range(4):
+        one = m.predict_proba(x[i:i + 1])
+        assert one.shape == (1, 10) and np.allclose(one[0], whole[i], atol=1e-6)
+        assert np.allclose(m.hidden(x[i]), m.hidden(x)[i], atol=1e-5)
+    assert np.array_equal(m.predict(x[:1]), whole[:1].argmax(axis=1))
+
+
 # drawing preprocessing ----------------------------------------------------------------------
 def ink_box(img):
     r, c = np.flatnonzero(img.any(axis=1)), np.flatnonzero(img.any(axis=0))
@@ -134,10 +149,25 @@ def test_empty_and_odd_drawings():
         drawing_to_mnist(np.zeros(784))
 
 
+def area_matrix(n_in, n_out):
+    """The reference: (n_out, n_in) weights of each input cell in each output cell, by overlap."""
+    M = np.zeros((n_out, n_in))
+    for r in range(n_out):
+        lo, hi = r * n_in / n_out, (r + 1) * n_in / n_out
+        for i in range(n_in):
+            M[r, i] = max(0.0, min(hi, i + 1) - max(lo, i)) / (hi - lo)
+    return M
+
+
 def test_resize_averages_areas():
     a = np.arange(16.0).reshape(4, 4)
     assert np.allclose(resize(a, 2, 2), [[2.5, 4.5], [10.5, 12.5]])
     assert np.allclose(resize(np.ones((7, 3)), 20, 9), 1)
+    rng = np.random.default_rng(3)
+    for h, w, nh, nw in [(200, 160, 20, 16), (13, 7, 20, 11), (1, 45, 1, 20), (97, 3, 20, 1)]:
+        img = rng.random((h, w)).astype(np.float32)
+        want = area_matrix(h, nh) @ img.astype(float) @ area_matrix(w, nw).T
+        assert np.allclose(resize(img, nh, nw), want, atol=1e-6)
 
 
 # training + shipped file ---------------------------------------------------------------------
