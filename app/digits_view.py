@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 from pyscript import document, window
-from pyscript.ffi import create_proxy
+from pyscript.ffi import create_proxy, to_js
 
 from app.autosave import Autosave
 from app.charts import LineChart
@@ -26,7 +26,7 @@ from app.hidden_units_view import HiddenUnitsPanel
 from app.stop_view import StopControls
 from app.wording import predictor_line, sentence
 from models import knowledge
-from models.preprocess import drawing_to_mnist, is_empty
+from models.preprocess import drawing_to_mnist
 
 SHIPPED = {"mnist-mlp": "knowledge/digits.npz", "mnist-cnn": "knowledge/digits-cnn.npz"}  # #digits-model
 NAMES = {"mnist-mlp": "MLP", "mnist-cnn": "CNN"}
@@ -34,6 +34,8 @@ DOWNLOADS = {"mnist-mlp": "falken-digits.npz", "mnist-cnn": "falken-digits-cnn.n
 MANIFEST = "static/data/mnist/manifest.json"
 CANVAS = 280          # drawing canvas pixels; 10 per grid cell of the 28×28 grid
 BRUSH = 22            # stroke width in canvas pixels: about MNIST's 2–3 px pen at 28×28
+SOFT_EDGE = 6         # the stroke's shadow blur: its anti-aliased, scanned-looking edge
+INK_REACH = BRUSH // 2 + 3 * SOFT_EDGE    # how far from a stroke's line its ink can reach
 
 
 class DigitsView:
@@ -51,6 +53,7 @@ class DigitsView:
         self.last_point = None
         self.prediction_queued = False
         self.loaded = None           # a held-out digit put in the grid: the model gets it as it is
+        self.ink_box = None          # (left, top, right, bottom) of the canvas's ink; None: none yet
         # One frame callback for the view's lifetime (a proxy made per frame would never be freed).
         self.predict_on_frame = create_proxy(guarded(lambda timestamp: self.predict(), "Predicting"))
         self.status = {}
@@ -206,6 +209,7 @@ class DigitsView:
     # -- drawing -----------------------------------------------------------------------------
     def clear(self):
         self.loaded = None
+        self.ink_box = None
         set_data(self.canvas, loaded="")
         self.pen.fillStyle = "#000"
         self.pen.fillRect(0, 0, CANVAS, CANVAS)
@@ -225,6 +229,7 @@ class DigitsView:
         pen.drawImage(source, 0, 0, CANVAS, CANVAS)
         pen.restore()
         self.loaded = x784
+        self.ink_box = (0, 0, CANVAS, CANVAS)     # strokes on it: its enlarged pixels are ink too
         set_data(self.canvas, loaded=index)
         self.predict()
 
@@ -261,12 +266,25 @@ class DigitsView:
         pen.lineWidth = BRUSH
         pen.lineCap = pen.lineJoin = "round"
         pen.shadowColor = "#fff"
-        pen.shadowBlur = 6
+        pen.shadowBlur = SOFT_EDGE
         pen.beginPath()
         pen.moveTo(*start)
         pen.lineTo(*end)
         pen.stroke()
+        self.widen_ink_box(start, end)
         self.queue_prediction()
+
+    def widen_ink_box(self, *points):
+        """The box on the canvas that holds all its ink, grown to take these points' stroke:
+        drawing_pixels reads only it (a digit covers about half the canvas, and every pass over
+        the pixels costs on every frame; the preprocessing crops to the ink anyway)."""
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        box = (max(0, math.floor(min(xs) - INK_REACH)), max(0, math.floor(min(ys) - INK_REACH)),
+               min(CANVAS, math.ceil(max(xs) + INK_REACH)), min(CANVAS, math.ceil(max(ys) + INK_REACH)))
+        if self.ink_box is not None:
+            box = (min(box[0], self.ink_box[0]), min(box[1], self.ink_box[1]),
+                   max(box[2], self.ink_box[2]), max(box[3], self.ink_box[3]))
+        self.ink_box = box
 
     def queue_prediction(self):
         """Predict once per animation frame however many pointer events arrive."""
@@ -275,9 +293,14 @@ class DigitsView:
             window.requestAnimationFrame(self.predict_on_frame)
 
     def drawing_pixels(self):
-        """The canvas's ink as a (280, 280) float array in [0, 1] (white ink: the red channel will do)."""
-        rgba = np.frombuffer(self.pen.getImageData(0, 0, CANVAS, CANVAS).data.to_bytes(), np.uint8)
-        return rgba[0::4].reshape(CANVAS, CANVAS).astype(np.float32) / 255.0
+        """The canvas's ink as a float array in [0, 1] (white ink: the red channel will do): the
+        part of the canvas in the ink box, all of its ink; (0, 0) when nothing is drawn."""
+        if self.ink_box is None:
+            return np.zeros((0, 0), np.float32)
+        left, top, right, bottom = self.ink_box
+        rgba = self.pen.getImageData(left, top, right - left, bottom - top).data.to_bytes()
+        red = np.frombuffer(rgba, np.uint8)[0::4].reshape(bottom - top, right - left)
+        return np.multiply(red, np.float32(1 / 255), dtype=np.float32)
 
     def predict(self):
         self.prediction_queued = False
@@ -286,13 +309,13 @@ class DigitsView:
         if self.loaded is not None:
             x784 = show_input(by_id("digits-input"), self.loaded)
         else:
-            ink = self.drawing_pixels()
-            if is_empty(ink):
+            x784 = drawing_to_mnist(self.drawing_pixels())
+            if not x784.any():                       # nothing drawn that counts as ink
                 show_input(by_id("digits-input"), None)
                 self.hidden_units.show_input(None)
                 self.show_prediction(None)
                 return
-            x784 = show_input(by_id("digits-input"), drawing_to_mnist(ink))   # what the model gets, shown
+            show_input(by_id("digits-input"), x784)   # what the model gets, shown
         self.show_prediction(self.predictor.predict_proba(x784[None, :])[0])
         self.hidden_units.show_input(x784)
 
@@ -301,16 +324,12 @@ class DigitsView:
         if probabilities is None:
             element.textContent = "–"
             element.setAttribute("data-digit", "")
-            probabilities = np.zeros(10)
+            window.falkenBars.show(None)
         else:
             digit = int(np.argmax(probabilities))
             element.textContent = str(digit)
             element.setAttribute("data-digit", str(digit))
-        for d, p in enumerate(probabilities):
-            bar = by_id(f"prob-{d}")
-            bar.style.width = f"{100 * p:.1f}%"
-            bar.setAttribute("data-p", f"{p:.4f}")
-            by_id(f"prob-{d}-pct").textContent = f"{100 * p:.1f}%" if p else "–"
+            window.falkenBars.show(to_js([float(p) for p in probabilities]))   # static/js/bars.js
 
     # -- the predictor's knowledge ----------------------------------------------------------------
     def use(self, model, source, step=None):
