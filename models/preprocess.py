@@ -13,17 +13,17 @@ def _area_rows(img, n_out):
     """img's rows area-averaged into n_out rows: output row r is the mean of the input over its
     span [r, r + 1) * n_in / n_out, a fractional input row counting by its overlap.
 
-    Read off the running integral of the rows (the integral at a fractional position is the last
-    whole one plus that fraction of the next row), so it costs one pass over img however many
-    rows come out: the live drawing is resized on every frame, and an averaging matrix product
-    cost n_out passes (1.3 ms of it in Pyodide)."""
+    The whole rows of each span are summed in one pass over img (np.add.reduceat), and the
+    fractions at the span's two ends added and taken off: the live drawing is resized on every
+    frame, and an averaging matrix product made n_out passes (1.3 ms of a frame in Pyodide)."""
     n_in = img.shape[0]
     edges = np.linspace(0, n_in, n_out + 1)
-    integral = np.zeros((n_in + 1,) + img.shape[1:])
-    np.cumsum(img, axis=0, out=integral[1:])
-    whole = np.minimum(edges.astype(int), n_in - 1)          # the last edge: all of the last row
-    at_edges = integral[whole] + (edges - whole)[:, None] * img[whole]
-    return np.diff(at_edges, axis=0) / np.diff(edges)[:, None]
+    whole = np.minimum(edges.astype(int), n_in - 1)        # the last edge: all of the last row
+    frac = (edges - whole)[:, None]
+    sums = np.add.reduceat(img, whole[:-1], axis=0)        # rows whole[k] up to whole[k + 1] ...
+    sums[-1] -= img[-1]                                     # ... (the last one ran to the end)
+    sums[whole[:-1] == whole[1:]] = 0                       # reduceat's answer for an empty span: a row
+    return (sums + frac[1:] * img[whole[1:]] - frac[:-1] * img[whole[:-1]]) / np.diff(edges)[:, None]
 
 
 def resize(img, h, w):
