@@ -1,5 +1,6 @@
 """The page's entry point: boot Python, check numpy, reach the trainer worker, start the three views."""
 import asyncio
+import importlib
 
 from pyscript import document, fetch, window
 
@@ -13,13 +14,19 @@ from app.wording import sentence
 body = document.body
 OFFLINE_WAIT_S = 60    # at most, for a first visit's service worker to take over before the worker starts
 watching = []
+VIEWS = ("tictactoe", "digits", "text")
+# What app.digits_view imports that the other views have not, leaves first (app/main.py imports
+# them one by one after the first view is up; one forgotten here is imported with its importer).
+DIGITS_MODULES = ("models.mlp", "models.cnn", "models.checkpoint", "app.cache", "app.training_loop",
+                  "app.digits_session", "app.digits_input", "app.gallery", "app.gallery_view",
+                  "app.hidden_units", "app.hidden_units_view", "app.run_record", "app.runs", "app.taught",
+                  "app.teach", "app.digits_view")
 
 
 async def boot():
     if await import_numpy() is None:
         body.dataset.ready = "error"
         return
-    from app.digits_view import DigitsView
     from app.text_view import TextView
     from app.tictactoe_view import TicTacToeView
     from app.watchdog import WORKER_SCRIPT, Watchdog
@@ -27,17 +34,28 @@ async def boot():
     address = Address()
     address.take(window.location.hash)      # a link's settings, before the views read their controls
     # A view's model is fetched when the view is first shown, so a first visit downloads only
-    # what it displays. The page is ready once the view in the address is.
-    views = {"tictactoe": TicTacToeView(), "digits": DigitsView(), "text": TextView()}
+    # what it displays. The page is ready once the view in the address is. Digits is also built
+    # only when needed: its modules take a quarter of a second to import, which a visit that
+    # opens on the board does not wait for (they come in small steps once the board is up).
+    views = {}
+
+    def view(name):
+        if name not in views:
+            if name == "digits":
+                from app.digits_view import DigitsView
+                views[name] = DigitsView()
+            else:
+                views[name] = {"tictactoe": TicTacToeView, "text": TextView}[name]()
+        return views[name]
     booted = {}
     address.watch()
 
     async def boot_view(name):
-        await start_view(views[name].boot, views[name])
+        await start_view(view(name).boot, view(name))
         document.getElementById(name).dataset.ready = "true"
 
     def show(name):
-        name = name if name in views else "tictactoe"
+        name = name if name in VIEWS else "tictactoe"
         if name not in booted:
             booted[name] = asyncio.ensure_future(boot_view(name))
         return booted[name]
@@ -49,6 +67,10 @@ async def boot():
     listen(window, "hashchange", on_hash, "Opening that view")
     await show(view_name(window.location.hash))
     body.dataset.ready = "true"
+    for module in DIGITS_MODULES:           # one module a task: a click meanwhile waits for one at most
+        await asyncio.sleep(0)
+        importlib.import_module(module)
+    view("digits"), view("text")
 
     # The worker starts only now, so its own Pyodide does not compete with the page's for the CPU
     # while the page loads; on a first visit, once the service worker has taken over (or not in
@@ -73,8 +95,8 @@ async def boot():
         return
 
     async def connect(trainer, inbox):
-        for view in (views["digits"], views["text"]):
-            await start_view(lambda: view.connect(trainer, inbox), view)
+        for trained in (views["digits"], views["text"]):
+            await start_view(lambda: trained.connect(trainer, inbox), trained)
     await connect(trainer, inbox)
     watching.append(asyncio.ensure_future(watchdog.watch(connect)))   # kept: a task no one holds may be collected
 

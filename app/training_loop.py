@@ -3,8 +3,9 @@
 Shared by the digits and text sessions. It yields to the event loop between steps, so the
 page's pause, reset and slider messages are handled (a worker that never yields would queue
 them until the loop ended), but on a clock: every YIELD_S of stepping, not after every step. A
-yield is a round trip through the browser's task queue, which costs 0.3 ms in Chromium and
-several in WebKit's workers: once per batch-1 step, that was most of WebKit's step time. It calls
+yield is a round trip through the browser's task queue: once per step it cost about 0.2 ms in
+Chromium and 4 ms in WebKit's workers (`make bench`, the app's batch-1 training: 672 -> 792 and
+134 -> 297 samples/s once it went). It calls
 periodic duties on a clock too, so reports stay a few per second however fast the steps are. A stop rule (see
 app/stop_rules.py) can end a run by itself: the loop feeds it training time and epochs and asks
 it after every step.
