@@ -194,9 +194,6 @@ class CNN(FlatWeights):
             return np.zeros((0, CLASSES), x.dtype)
         return np.concatenate([self._forward(x[s:s + CHUNK])[0] for s in range(0, len(x), CHUNK)])
 
-    def log_proba(self, x):
-        return log_softmax(self.logits(x))
-
     def predict_proba(self, x):
         """x: (N, 784) floats in [0, 1] (white ink on black) -> (N, 10) probabilities."""
         return softmax(self.logits(x))

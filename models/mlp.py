@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from .layers import log_softmax, softmax
+from .layers import softmax
 from .flat import FlatWeights
 
 SIZES = (784, 128, 10)
@@ -102,9 +102,6 @@ class MLP(FlatWeights):
         z = self.hidden(x) @ p["W2"]
         z += p["b2"]
         return z
-
-    def log_proba(self, x):
-        return log_softmax(self.logits(x))
 
     def predict_proba(self, x):
         """x: (N, 784) floats in [0, 1] (white ink on black) -> (N, 10) probabilities."""
