@@ -99,7 +99,8 @@ def test_live_proxies_do_not_grow_with_the_frames_drawn(page):
     trace_proxies(page)
     draw_frames(page, 5)                            # anything made once, on first use, is made now
     # Two windows of 60 frames: a proxy kept per frame (or per few frames) grows both; one made
-    # once by work the page finishes in the background (the gallery's scores) can land in one.
+    # once by work the page finishes in the background (the gallery's scores) can land in one, and
+    # one that background work lets go of can shrink one.
     growth, predictions = [], []
     for window in range(2):
         before = live_proxies(page)
@@ -107,7 +108,7 @@ def test_live_proxies_do_not_grow_with_the_frames_drawn(page):
         growth.append(live_proxies(page) - before)
     assert min(predictions) >= 50, f"only {predictions} predictions in 60 frames: the stroke did not draw"
     assert prediction(page) in "0123456789" and page.errors_text() == ""
-    assert min(growth) == 0, f"{growth} more live PyProxies in two windows of {predictions} predicted frames"
+    assert min(growth) <= 0, f"{growth} more live PyProxies in two windows of {predictions} predicted frames"
 
 
 def test_training_from_reset_learns_and_sliders_act_on_the_running_trainer(page):

@@ -7,7 +7,6 @@ import pytest
 
 from tests.conftest import ROOT, forget_saved_state, new_page
 from tests.support import site
-from tests.support.browser import BOOT_TIMEOUT
 from tests.test_store import REFUSE
 
 pytestmark = [pytest.mark.browser, pytest.mark.needs_numpy]
@@ -21,20 +20,7 @@ def reload(page, view="", wait_ready=True):
     """The page loaded anew, as a next visit would (a new query: the same URL with only a new
     hash would not load the page again)."""
     page.visits = getattr(page, "visits", 0) + 1
-    page.open(f"?visit={page.visits}" + (f"#{view}" if view else ""), wait_ready=False)
-    # Firefox and WebKit may hand control back while the new page still parses its head (body
-    # null, or a script result the driver cannot parse) when the old page took long to unload.
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    while wait_ready and time.monotonic() < deadline:
-        try:
-            if page.js("return document.readyState === 'complete' && document.body.dataset.ready || ''") in ("true", "error"):
-                break
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-        time.sleep(0.2)
-    if wait_ready:
-        page.wait_for("document.body.dataset.ready === 'true'", what="body[data-ready=true] after the reload")
+    page.open(f"?visit={page.visits}" + (f"#{view}" if view else ""), wait_ready=wait_ready)
 
 
 def open_digits(page):

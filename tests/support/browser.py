@@ -13,8 +13,10 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from tests.support import proxy
+from tests.support.engines import script_errors
 from tests.support.site import FRAME_PATH, PROBE
 
+NAVIGATING, GONE = script_errors()
 BOOT_TIMEOUT = 120   # seconds for Pyodide + numpy to boot on a loaded 2-core machine (WebKit is slowest)
 LOCAL_HOSTS = {"127.0.0.1"} | proxy.ALIASES
 # Hosts an engine asks for itself, with no page open: Firefox ESR 153 keeps polling its remote
@@ -102,20 +104,28 @@ class Page:
 
     def wait_for(self, condition, timeout=BOOT_TIMEOUT, what=None, give_up_if="false"):
         """Poll a JS expression until truthy; fail with the page's errors if it never is."""
-        deadline = time.monotonic() + timeout
+        deadline, failed = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
-            value = self.js(f"return ({condition});")
-            if value:
-                return value
-            if self.js(f"return ({give_up_if});"):
-                break
+            try:
+                value = self.js(f"return ({condition});")
+                if value:
+                    return value
+                if self.js(f"return ({give_up_if});"):
+                    break
+            except GONE:
+                raise                   # the browser is gone: nothing to wait for
+            except NAVIGATING as error:
+                # A page mid-navigation: no body yet, or (Firefox, WebKit) a result the driver
+                # cannot parse while the new page still parses its head. Not yet, then.
+                failed = error
             time.sleep(0.1)
         self.drain_logs()
         errors, boot = self.js("const text = id => (document.getElementById(id) || {}).innerText || '';"
                                "return [text('errors'), document.readyState + ': ' + text('boot-status')]")
         severe = [line for level, line in self.console if level == "SEVERE"]
         raise AssertionError(f"[{self.engine}] timed out waiting for {what or condition}; #errors: {errors!r}; "
-                             f"page {boot!r}; console errors: {severe[-5:]}")
+                             f"page {boot!r}; console errors: {severe[-5:]}"
+                             + (f"; the last poll failed: {failed}" if failed else ""))
 
     # -- input -----------------------------------------------------------------------------------
     def find(self, selector):

@@ -289,6 +289,18 @@ class FirefoxDriver:
 
 
 # -- what differs between the two clients, in one place ------------------------------------------
+def script_errors():
+    """(errors a script run may raise while a page navigates, errors that mean the browser is gone),
+    for both clients."""
+    from selenium.common.exceptions import InvalidSessionIdException, WebDriverException
+    try:
+        from marionette_driver import errors
+    except ImportError:
+        return (WebDriverException,), (InvalidSessionIdException,)
+    return ((WebDriverException, errors.MarionetteException),
+            (InvalidSessionIdException, errors.InvalidSessionIdException))
+
+
 def type_keys(driver, keys):
     """Keys to whatever has focus (WebDriver key actions)."""
     if isinstance(driver, FirefoxDriver):

@@ -1,0 +1,43 @@
+// A page that leaves lets go of IndexedDB: its unfinished transactions are aborted and its
+// connections closed on pagehide. WebKit (WebKitGTK 2.50, so Safari too) otherwise keeps a
+// database locked when a page leaves mid-write — a reload during an autosave, a link followed
+// while PyScript boots — and every later page of the site then waits on it for ever, until the
+// browser restarts. An aborted transaction changes nothing (IndexedDB's are atomic), and a write
+// that a leaving page has not finished would be lost anyway. Covers every database the page
+// opens: ours (static/js/store.js) and PyScript's package cache. Loaded before both.
+(function () {
+  if (!self.indexedDB) return;
+  const connections = new Set(), unfinished = new Set();
+  const realOpen = IDBFactory.prototype.open, realTransaction = IDBDatabase.prototype.transaction;
+
+  IDBFactory.prototype.open = function (...args) {
+    const request = realOpen.apply(this, args);
+    request.addEventListener("success", () => connections.add(request.result));
+    return request;
+  };
+  IDBDatabase.prototype.transaction = function (...args) {
+    const transaction = realTransaction.apply(this, args);
+    unfinished.add(transaction);
+    const finished = () => unfinished.delete(transaction);
+    for (const end of ["complete", "abort", "error"]) transaction.addEventListener(end, finished);
+    return transaction;
+  };
+
+  let released = false;
+  addEventListener("pagehide", () => {
+    for (const transaction of unfinished) {
+      try { transaction.abort(); } catch (error) { /* it finished meanwhile */ }
+    }
+    for (const connection of connections) connection.close();
+    unfinished.clear();
+    connections.clear();
+    released = true;
+  });
+  // Back from the back-forward cache: store.js opens again on its next call (it listens for
+  // pagehide too); a page that was still booting had PyScript's connection closed under it, so it
+  // starts over.
+  addEventListener("pageshow", event => {
+    if (event.persisted && released && document.body && document.body.dataset.ready !== "true") location.reload();
+    released = false;
+  });
+})();
