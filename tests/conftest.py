@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support import engines, site  # noqa: E402
-from tests.support.browser import NUMPY_MISSING, Page, settle_before_leaving  # noqa: E402
+from tests.support.browser import NUMPY_MISSING, Page  # noqa: E402
 from tools import vendor  # noqa: E402
 
 
@@ -58,7 +58,6 @@ class Engine:
 
     def quit(self):
         if self.driver is not None:
-            settle_before_leaving(self.driver)
             self.driver.quit()
             self.driver = None
 
@@ -82,7 +81,6 @@ def browser(engine):
 
 def new_page(driver, url):
     """A page on `url` in `driver`, its logs cleared, numpy's absence declared where it is absent."""
-    settle_before_leaving(driver)
     driver.get("about:blank")
     test_page = Page(driver, url)
     if numpy_wheel_reason() is not None:      # the page explains it; tests without numpy go on
@@ -103,7 +101,6 @@ request.onsuccess = request.onerror = request.onblocked = () => done(true);
 
 
 def forget_saved_state(driver, site_url):
-    settle_before_leaving(driver)
     driver.get(site_url + "static/js/store.js")
     driver.execute_async_script(FORGET_SAVED_STATE)
 

@@ -10,12 +10,20 @@
   const connections = new Set(), unfinished = new Set();
   const realOpen = IDBFactory.prototype.open, realTransaction = IDBDatabase.prototype.transaction;
 
+  // From pagehide on, nothing new starts: a call still on its way (an open that answers late, a
+  // write whose connection was still opening) would otherwise begin a transaction that nothing
+  // aborts, in a page that is going away.
+  let leaving = false;
   IDBFactory.prototype.open = function (...args) {
     const request = realOpen.apply(this, args);
-    request.addEventListener("success", () => connections.add(request.result));
+    request.addEventListener("success", () => {
+      if (leaving) request.result.close();
+      else connections.add(request.result);
+    });
     return request;
   };
   IDBDatabase.prototype.transaction = function (...args) {
+    if (leaving) throw new DOMException("the page is being left", "InvalidStateError");
     const transaction = realTransaction.apply(this, args);
     unfinished.add(transaction);
     const finished = () => unfinished.delete(transaction);
@@ -23,21 +31,20 @@
     return transaction;
   };
 
-  let released = false;
   addEventListener("pagehide", () => {
+    leaving = true;
     for (const transaction of unfinished) {
       try { transaction.abort(); } catch (error) { /* it finished meanwhile */ }
     }
     for (const connection of connections) connection.close();
     unfinished.clear();
     connections.clear();
-    released = true;
   });
   // Back from the back-forward cache: store.js opens again on its next call (it listens for
   // pagehide too); a page that was still booting had PyScript's connection closed under it, so it
   // starts over.
   addEventListener("pageshow", event => {
-    if (event.persisted && released && document.body && document.body.dataset.ready !== "true") location.reload();
-    released = false;
+    if (event.persisted && leaving && document.body && document.body.dataset.ready !== "true") location.reload();
+    leaving = false;
   });
 })();

@@ -40,28 +40,6 @@ ALWAYS_EXPECTED = [
 ]
 
 
-# WebKitGTK 2.50: leaving a Falken page while its trainer worker's PyScript still boots can leave
-# PyScript's own IndexedDB database (its package cache) unopenable, and every later Falken page of
-# that profile then hangs at "Loading Python…" (seen in 1 of ~6 such visits; 0 of 18 when the
-# worker was up first). So in WebKit a test leaves a booted page only once its worker is up or failed.
-WORKER_SETTLE_S = 90
-WORKER_SETTLED = """const b = document.body;
-return !b || b.dataset.ready !== 'true' || ['ready', 'no-numpy', 'failed'].includes(b.dataset.worker);"""
-
-
-def settle_before_leaving(driver):
-    if driver.engine != "webkit":
-        return
-    deadline = time.monotonic() + WORKER_SETTLE_S
-    while time.monotonic() < deadline:
-        try:
-            if driver.execute_script(WORKER_SETTLED):
-                return
-        except Exception:       # no document to ask (a navigation under way): nothing to wait for
-            return
-        time.sleep(0.2)
-
-
 class Page:
     """One test's view of a shared browser (from tests.support.engines.start)."""
 
@@ -77,7 +55,6 @@ class Page:
     # -- navigation and waiting ----------------------------------------------------------------
     def open(self, path="", wait_ready=True):
         self.drain_logs()
-        settle_before_leaving(self.driver)
         url = self.base_url + path
         if self.viewport:
             # Desktop Firefox and WebKit windows cannot be made phone-narrow (500 and 447 px at
@@ -121,7 +98,7 @@ class Page:
             time.sleep(0.1)
         self.drain_logs()
         errors, boot = self.js("const text = id => (document.getElementById(id) || {}).innerText || '';"
-                               "return [text('errors'), document.readyState + ': ' + text('boot-status')]")
+                               "return [text('errors'), document.readyState + ': ' + text('boot-status') + ' [' + (document.documentElement.dataset.bootStage || '') + ']']")
         severe = [line for level, line in self.console if level == "SEVERE"]
         raise AssertionError(f"[{self.engine}] timed out waiting for {what or condition}; #errors: {errors!r}; "
                              f"page {boot!r}; console errors: {severe[-5:]}"
