@@ -96,6 +96,12 @@ UNANSWERED = ("saved state did not answer within 10 s (another Falken tab may ho
               "and opening Falken again frees it)")
 
 
+def play_a_move(page):
+    page.click("#cell-4")
+    page.wait_for("[...document.querySelectorAll('.cell')].filter(c => c.textContent).length === 2",
+                  what="Falken's answer")
+
+
 @pytest.mark.needs_numpy
 def test_a_page_left_mid_write_leaves_the_next_page_working(page):
     page.open()
@@ -106,9 +112,7 @@ def test_a_page_left_mid_write_leaves_the_next_page_working(page):
         read = page.js_async(READ_BACK)
         allowed = ["the old value", 11_000_000] + ([f"rejected: {UNANSWERED}"] if page.engine == "webkit" else [])
         assert read in allowed, f"visit {visit}"
-        page.click("#cell-4")
-        page.wait_for("[...document.querySelectorAll('.cell')].filter(c => c.textContent).length === 2",
-                      what="Falken's answer")
+        play_a_move(page)
 
 
 # A database that never answers: another page holds a write transaction open for as long as
@@ -133,9 +137,7 @@ def test_a_store_that_never_answers_is_given_up_and_the_page_works_without_it(br
     try:
         page = new_page(browser, server.url)
         page.open()      # the remembered level is given up after 10 s; the shipped one plays
-        page.click("#cell-4")
-        page.wait_for("[...document.querySelectorAll('.cell')].filter(c => c.textContent).length === 2",
-                      what="Falken's answer")
+        play_a_move(page)
         assert page.js_async(WRITE) == f"rejected: {UNANSWERED}", "after one is given up, calls are refused at once"
         page.click("#nav-digits")
         page.wait_for("document.getElementById('digits-restored').dataset.state === 'unavailable'",
