@@ -4,7 +4,13 @@
 (() => {
   if (window.__falkenProbe) return;
   const seen = window.__falkenProbe = [];
-  const keep = (...parts) => seen.push(parts.map(p => (p && p.stack) || String(p)).join(" "));
+  // An error's stack, led by its name and message: only V8's stack starts with them.
+  const describe = p => {
+    if (!p || !p.stack) return String(p);
+    const stack = String(p.stack), head = String(p);
+    return stack.startsWith(head) ? stack : `${head}\n${stack}`;
+  };
+  const keep = (...parts) => seen.push(parts.map(describe).join(" "));
   const error = console.error.bind(console);
   console.error = (...parts) => { keep(...parts); error(...parts); };
   addEventListener("error", event => {
