@@ -54,6 +54,10 @@ def test_a_broken_chart_library_leaves_the_game_drawing_and_training_working(bro
     fails, said = FAULTS[fault]
     with site_failing(fails) as server:
         page = open_broken(browser, server, r"uPlot|uplot|chart", r"Failed to load resource.* 404")
+        # The message comes once the Digits view is built, just after the board is up, and moves
+        # the board down: a click aimed before it lands beside the cell.
+        page.wait_for("document.getElementById('errors').textContent.includes('Charts are unavailable')",
+                      what="the charts' message")
         play_a_move(page)
         page.click("#nav-digits")
         page.wait_for("document.getElementById('digits').dataset.ready === 'true'", what="the digits view")
