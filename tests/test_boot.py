@@ -1,4 +1,6 @@
 """The shell boots the vendored runtime offline, switches views, and explains a missing numpy."""
+import tempfile
+
 import pytest
 
 from tests.conftest import ROOT
@@ -79,8 +81,10 @@ def test_the_make_run_server_serves_a_page_that_gets_ready(browser):
     import signal
     import subprocess
     import sys
-    server = subprocess.Popen([sys.executable, "-m", "tools.serve", "--port", "0"], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # Its request log goes to a file: a server that would not stop dumps its threads there.
+    log = tempfile.TemporaryFile(mode="w+")
+    server = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "tools.serve", "--port", "0"],
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         url = server.stdout.readline().split()[4]
         page = new_page(browser, url)
@@ -93,5 +97,13 @@ def test_the_make_run_server_serves_a_page_that_gets_ready(browser):
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            server.kill()
-            raise AssertionError("the make run server did not stop within 30 s of Ctrl-C")
+            server.send_signal(signal.SIGABRT)      # faulthandler prints where each thread is
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.seek(0)
+            raise AssertionError("the make run server did not stop within 30 s of Ctrl-C; it printed:\n"
+                                 + "".join(log.readlines()[-60:]))
+        finally:
+            log.close()
