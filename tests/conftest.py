@@ -20,11 +20,20 @@ def numpy_wheel_reason():
 
 def pytest_collection_modifyitems(config, items):
     reason = numpy_wheel_reason()
-    if reason is None:
-        return
     for item in items:
-        if "needs_numpy" in item.keywords:
+        if reason is not None and "needs_numpy" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=reason))
+        if getattr(item, "callspec", None) and item.callspec.params.get("engine") == "webkit":
+            item.add_marker(pytest.mark.flaky(reruns=1, condition=webkit_failed_on_its_own))
+
+
+RUNNING = {}        # engine name -> its Engine, while its tests run
+
+
+def webkit_failed_on_its_own(error):
+    """A WebKit test is run again only when the engine failed by itself (engines.py says how)."""
+    holder = RUNNING.get("webkit")
+    return holder is not None and engines.engine_failed_on_its_own(error, holder.driver)
 
 
 def pytest_configure(config):
@@ -62,6 +71,18 @@ class Engine:
             self.driver = None
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test carries what its engine printed (a crashed page says why there)."""
+    outcome = yield
+    report = outcome.get_result()
+    holder = item.funcargs.get("engine") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(holder, Engine) and holder.driver is not None:
+        printed = engines.engine_log(holder.driver)
+        if printed:
+            report.sections.append((f"what {holder.name} printed", printed))
+
+
 @pytest.fixture(scope="session", params=engines.ENGINES)
 def engine(request):
     """Every browser test runs in each engine (`pytest -k firefox` selects one); an engine that
@@ -69,9 +90,10 @@ def engine(request):
     reason = engines.missing(request.param)
     if reason:
         pytest.skip(reason)
-    holder = Engine(request.param)
+    holder = RUNNING[request.param] = Engine(request.param)
     yield holder
     holder.quit()
+    del RUNNING[request.param]
 
 
 @pytest.fixture
