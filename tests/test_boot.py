@@ -5,6 +5,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.conftest import new_page
+from tests.support import make_run
 from tests.support.browser import NUMPY_MISSING
 from tests.support.site import site_failing
 from tools import vendor
@@ -80,11 +81,8 @@ def test_a_first_visit_downloads_only_the_model_of_the_view_it_shows(page, site_
 def test_the_make_run_server_serves_a_page_that_gets_ready(browser):
     import signal
     import subprocess
-    import sys
-    # Its request log goes to a file: a server that would not stop dumps its threads there.
-    log = tempfile.TemporaryFile(mode="w+")
-    server = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "tools.serve", "--port", "0"],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+    log = tempfile.TemporaryFile(mode="w+")         # a hung server dumps its threads here
+    server = make_run.start_server(stderr=log)
     try:
         url = server.stdout.readline().split()[4]
         page = new_page(browser, url)

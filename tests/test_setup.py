@@ -5,13 +5,13 @@ import io
 import json
 import signal
 import subprocess
-import sys
 import urllib.request
 import zipfile
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.support import make_run
 from tools import mime, trim, vendor
 
 
@@ -106,8 +106,7 @@ def test_dev_server_lets_content_addressed_files_be_kept(site_server):
 
 
 def test_make_run_server_prints_its_url_and_stops_cleanly_on_ctrl_c():
-    process = subprocess.Popen([sys.executable, "-m", "tools.serve", "--port", "0"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = make_run.start_server()
     try:
         line = process.stdout.readline()
         assert line.startswith("Falken is served at http://127.0.0.1:")
