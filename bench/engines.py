@@ -108,7 +108,7 @@ def run(runs=3, train_window=10.0, train_warmup=3.0, log=print, only=None):
         return {"skipped": f"engines part skipped: {reason}"}
     from tests.support import engines, site
     server = site.start(browser.ROOT, head_scripts={BENCH_PROBE_PATH: browser.PROBE.encode()})
-    server.bytes_sent, server.by_path, server.responses = 0, {}, {}
+    browser.reset_tally(server)
     server.count = lambda *args, **kwargs: None     # browser.load resets the tally; nothing counts here
     figures, notes, agents = [], [], {}
     try:
