@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bench import browser
-from bench.stats import figure
+from bench.stats import figure, ratio_figure
 
 ROOT = Path(__file__).resolve().parent.parent
 WARMUP_S = 1.0                 # before every timed batch size
@@ -166,13 +166,6 @@ def measure(engine, url, runs, log):
 
 
 # -- figures ------------------------------------------------------------------------------------------
-def ratio_figure(fid, label, falken, reference, target=None, note=""):
-    """Falken ÷ reference: the ratio of medians, min–max from the runs' extremes."""
-    out = figure(fid, "peers", label, "ratio", [falken["median"] / reference["median"]], target=target, note=note)
-    out.update(min=falken["min"] / reference["max"], max=falken["max"] / reference["min"], runs=falken["runs"])
-    return out
-
-
 def engine_figures(engine, values):
     figures = []
     names = {**FALKEN, **PEERS}
@@ -200,7 +193,7 @@ def engine_figures(engine, values):
             judged = target if ref == reference_name else []
             text = (f"issue 13: {judged[2]} (judged against {names[references[ref]['contender']]})"
                     if judged else None)
-            f = ratio_figure(f"peers.{engine}.ratio_{ref}.{key}",
+            f = ratio_figure(f"peers.{engine}.ratio_{ref}.{key}", "peers",
                              f"{engine}: {label}, Falken ÷ {'best peer' if ref == 'best' else 'TF.js wasm'}",
                              row["falken"], references[ref],
                              target=(judged[0], judged[1], text) if judged else None)

@@ -37,3 +37,10 @@ def met(op, value, median):
         return None
     return {">=": median >= value, "<=": median <= value, "<": median < value, ">": median > value,
             "==": median == value}[op]
+
+
+def ratio_figure(fid, group, label, falken, reference, target=None, note=""):
+    """Falken ÷ reference (two figures or summaries): the ratio of medians, min–max from the runs' extremes."""
+    out = figure(fid, group, label, "ratio", [falken["median"] / reference["median"]], target=target, note=note)
+    out.update(min=falken["min"] / reference["max"], max=falken["max"] / reference["min"], runs=falken["runs"])
+    return out
