@@ -53,6 +53,27 @@ def test_batch_one_fast_path_equals_the_general_path():
         assert np.allclose(one[k], m.grads[k]), k
 
 
+
+@pytest.mark.parametrize("n", [1, 32])
+def test_skipping_a_batchs_blank_pixels_gives_the_dense_loss_and_gradients(monkeypatch, n):
+    """The path Pyodide takes (no BLAS): only the batch's inked pixels enter both W1 products."""
+    import models.mlp
+    rng = np.random.default_rng(4)
+    x = rng.random((n, 784)) * (rng.random((n, 784)) < 0.05)    # most pixels blank
+    x[:, :100] = 0                                              # and a border no sample inks
+    y = rng.integers(0, 10, n)
+    m = mlp64()
+    dense_loss = m.loss_and_grads(x, y)
+    dense = {k: g.copy() for k, g in m.grads.items()}
+    m.grads["W1"][...] = 7.0                                    # stale values must not survive
+    monkeypatch.setattr(models.mlp, "SKIP_BLANK", True)
+    assert m._batch_ink(x) is not None
+    assert m.loss_and_grads(x, y) == pytest.approx(dense_loss, rel=1e-12)
+    for k in dense:
+        assert np.allclose(m.grads[k], dense[k], rtol=1e-10, atol=1e-14), k
+    assert not m.grads["W1"][:100].any()
+    full = rng.random((n, 784)) + 0.01                          # every pixel inked: dense products
+    assert m._batch_ink(full) is None
 def test_float32_throughout_and_in_place_updates():
     m = MLP()
     refs = {k: p for k, p in m.params.items()}
