@@ -61,7 +61,7 @@ def main(argv=None):
     parser.add_argument("--part", choices=["all", "native", "browser", "engines", "peers"], default="all")
     parser.add_argument("--engine-runs", type=int, default=3, help="runs per engine in the side-by-side part")
     parser.add_argument("--engine", action="append", choices=["chromium", "firefox", "webkit"],
-                        help="only this engine in the side-by-side part (repeatable)")
+                        help="only this engine in the side-by-side and peers parts (repeatable)")
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one native timed run")
     parser.add_argument("--train-window", type=float, default=10.0, help="seconds measured per batch size")
     parser.add_argument("--compare", help="an earlier results.json, or the label of an earlier run: adds a Before column")
@@ -144,7 +144,7 @@ def main(argv=None):
         log("peers: Falken vs TF.js and ConvNetJS in every engine …")
         from bench import peers
         try:
-            part = peers.run(args.runs, log=log)
+            part = peers.run(args.runs, log=log, only=args.engine)
         except Exception as error:
             traceback.print_exc()
             part = {"skipped": f"peers part failed: {type(error).__name__}: {str(error).splitlines()[0]}"}

@@ -203,8 +203,9 @@ def engine_figures(engine, values):
     return figures
 
 
-def run(runs=3, log=print):
-    """Every engine's peers figures, or {"skipped": reason}; an engine not installed is a note."""
+def run(runs=3, log=print, only=None):
+    """Every engine's (or those in `only`) peers figures, or {"skipped": reason}; an engine not
+    installed is a note."""
     reason = browser.wheel_reason()
     if reason:
         return {"skipped": f"peers part skipped: {reason}"}
@@ -217,7 +218,7 @@ def run(runs=3, log=print):
     server = serve.start_in_thread(ROOT)
     figures, notes, sessions = [], [], {}
     try:
-        for engine in engines.ENGINES:
+        for engine in only or engines.ENGINES:
             missing = engines.missing(engine)
             if missing:
                 notes.append(f"{engine} not measured: {missing}")
