@@ -47,6 +47,32 @@ def test_adam_matches_the_formula():
             assert np.allclose(p[k], ref[k])
 
 
+
+def test_adam_keeps_its_moments_out_of_the_subnormals_and_its_steps_as_they_were():
+    """Weights whose gradient stays 0 (a pixel no digit inks for a while): their moments decay
+    towards 0 and are flushed before float32's subnormals; the weights move as without it."""
+    rng = np.random.default_rng(3)
+    steps, n = 3000, 400
+    weights = {"flat": rng.standard_normal(n).astype(np.float32)}
+    unflushed = {"flat": weights["flat"].copy()}
+    opt, plain = Adam(weights), Adam(unflushed)
+    plain.FLUSH_EVERY = 10**9
+    ever_subnormal = False
+    tiny = np.finfo(np.float32).tiny
+    for t in range(steps):
+        g = np.zeros(n, np.float32)
+        live = rng.random(n) < (0.5 if t < 100 else 0.002)     # most gradients die out after step 100
+        g[live] = rng.standard_normal(int(live.sum()))
+        opt.step({"flat": g})
+        plain.step({"flat": g})
+        for moment in (opt.u["flat"], opt.w["flat"]):
+            ever_subnormal |= bool(((moment != 0) & (np.abs(moment) < tiny)).any())
+    assert not ever_subnormal
+    u = plain.u["flat"]
+    assert ((u != 0) & (np.abs(u) < tiny)).any()             # without the flush they get there
+    assert np.abs(weights["flat"] - unflushed["flat"]).max() < 1e-6
+    assert (opt.u["flat"] == 0).sum() > (u == 0).sum()       # what was flushed is exactly 0
+
 def test_adagrad_matches_the_formula():
     p = fresh()
     ref = {k: v.copy() for k, v in p.items()}
