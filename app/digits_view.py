@@ -47,6 +47,7 @@ class DigitsView:
         self.shipped = {}            # kind -> its shipped model, fetched when first chosen
         self.trained = None          # mirror of the worker's model, refreshed about once a second
         self.trained_model = None    # {"kind", "hyper"} of the worker's model, from its "model" report
+        self.uploaded = None         # the predictor's words for a file just uploaded, until it trains
         self.canvas = by_id("grid")
         self.pen = self.canvas.getContext("2d", willReadFrequently=True)
         self.drawing = False
@@ -158,6 +159,7 @@ class DigitsView:
         """The predictor takes the shipped model of the chosen kind; the trainer stops and holds
         a fresh one of that kind, as when the page opened."""
         self.kind = by_id("digits-model").value
+        self.uploaded = None
         await self.forget_saved()
         await self.use_shipped(self.kind)
         if self.trainer is not None:
@@ -320,16 +322,8 @@ class DigitsView:
         self.hidden_units.show_input(x784)
 
     def show_prediction(self, probabilities):
-        element = by_id("prediction")
-        if probabilities is None:
-            element.textContent = "–"
-            element.setAttribute("data-digit", "")
-            window.falkenBars.show(None)
-        else:
-            digit = int(np.argmax(probabilities))
-            element.textContent = str(digit)
-            element.setAttribute("data-digit", str(digit))
-            window.falkenBars.show(to_js([float(p) for p in probabilities]))   # static/js/bars.js
+        """#prediction and the bars (static/js/bars.js); None: no prediction."""
+        window.falkenBars.show(None if probabilities is None else to_js(probabilities.tolist()))
 
     # -- the predictor's knowledge ----------------------------------------------------------------
     def use(self, model, source, step=None):
@@ -353,7 +347,8 @@ class DigitsView:
         name, data, model = uploaded
         await self.forget_saved()    # the worker sends the uploaded model's own checkpoint
         self.kind = by_id("digits-model").value = model.KIND     # the file's kind becomes the choice
-        self.use(model, f"the {NAMES[model.KIND]} in your file {name}")
+        self.uploaded = f"the {NAMES[model.KIND]} in your file {name}"
+        self.use(model, self.uploaded)
         if self.trainer is not None:
             await self.trainer.digits_load(data)
 
@@ -368,6 +363,7 @@ class DigitsView:
         await self.trainer.digits_pause()
 
     async def reset(self, event):
+        self.uploaded = None
         enable("train-pause", on=False)
         await self.forget_saved()
         await self.trainer.digits_reset()
@@ -430,6 +426,10 @@ class DigitsView:
         # Early stopping sent the best evaluation's weights: they are from that step, not the last.
         step = stop["best"]["iteration"] if stop.get("stopped") == "patience" else self.status.get("iteration", 0)
         self.trained.metrics = {"test_accuracy": self.status.get("test_acc"), "iterations": step}
+        if step == 0 and self.uploaded:      # the trainer's copy of the file, not trained yet: its name stays
+            self.use(self.trained, self.uploaded)
+            return
+        self.uploaded = None
         self.use(self.trained, f"the {NAMES[self.kind]} in training", step=step)
 
     def show_status(self, status):

@@ -179,6 +179,8 @@ def test_uploaded_weights_reach_predictor_and_trainer_and_bad_ones_change_nothin
     page.wait_for("document.getElementById('train-status').dataset.testAcc !== ''", what="the trainer's score")
     expected = knowledge.load(good.read_bytes()).metrics["test_accuracy"]
     assert abs(float(train_status(page)["testAcc"]) - expected) < 1e-3
+    # Its weights came back before that score: the trainer's copy is still the file, by name.
+    assert "mine.npz" in page.text("#predictor-info")
 
 
 @pytest.fixture
