@@ -50,7 +50,21 @@ async def fetch_bytes(url):
         raise FetchError(f"{url.rsplit('/', 1)[-1]} is not on this device and there is no connection", kind=OFFLINE)
     if not response.ok:
         raise FetchError(f"{url}: HTTP {response.status}", status=response.status)
-    return await response.bytes()
+    return await digested(await response.buffer())
+
+
+async def digested(buffer):
+    """A fetched body's bytes with their sha256 from WebCrypto (models.blocks.DigestedBytes), or
+    plain bytes where WebCrypto is missing (no secure context: plain-HTTP hosting), for hashlib."""
+    import js
+
+    from models.blocks import DigestedBytes
+    data = buffer.to_bytes()
+    subtle = getattr(getattr(js, "crypto", None), "subtle", None)
+    if not subtle:
+        return data
+    digest = await subtle.digest("SHA-256", buffer)
+    return DigestedBytes(data, digest.to_bytes().hex())
 
 
 def hang():

@@ -51,6 +51,19 @@ def test_sha_mismatch_is_refused():
         decode_block(data, "0" * 64)
 
 
+
+def test_a_digest_taken_at_the_fetch_is_checked_instead_of_hashing_again(monkeypatch):
+    """The browser worker's blocks carry WebCrypto's sha256 (app/trainer.py); it must match."""
+    images, labels = sample_block()
+    data = encode_block(images, labels)
+    right = blocks.sha256_hex(data)
+    monkeypatch.setattr(blocks, "sha256_hex", lambda _: pytest.fail("hashed a second time"))
+    got_images, _ = decode_block(blocks.DigestedBytes(data, right), right)
+    assert np.array_equal(got_images, images)
+    with pytest.raises(BlockError, match="sha256 mismatch"):
+        decode_block(blocks.DigestedBytes(data, "0" * 64), right)        # bytes that hash otherwise
+    assert blocks.DigestedBytes(data, right) == data
+
 @pytest.mark.parametrize("cut", [0, 1, 30, 100, 1000, -200, -1])
 def test_truncated_block_is_refused(cut):
     data = encode_block(*sample_block())
