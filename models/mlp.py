@@ -31,6 +31,12 @@ def _dot(a, b, out=None):
     return np.matmul(a, b, out=out)
 
 
+def _few_inked(x):
+    """The pixels any of the inputs x inks, if few enough to skip the rest; else None."""
+    ink = x.any(axis=0)
+    return ink if np.count_nonzero(ink) <= INK_WORTH * x.shape[1] else None
+
+
 class MLP(FlatWeights):
     KIND = "mnist-mlp"
 
@@ -96,8 +102,8 @@ class MLP(FlatWeights):
         h = np.empty((len(x), p["b1"].size), p["W1"].dtype)
         for start in range(0, len(x), INK_CHUNK):
             part = x[start:start + INK_CHUNK]
-            ink = part.any(axis=0)
-            if np.count_nonzero(ink) <= INK_WORTH * SIZES[0]:
+            ink = _few_inked(part)
+            if ink is not None:
                 _dot(part.compress(ink, axis=1), p["W1"].compress(ink, axis=0), out=h[start:start + INK_CHUNK])
             else:
                 _dot(part, p["W1"], out=h[start:start + INK_CHUNK])
@@ -144,8 +150,7 @@ class MLP(FlatWeights):
         multiply-adds (`make bench`: in-page bare train_step)."""
         if not NO_BLAS and not SKIP_BLANK:
             return None
-        ink = x.any(axis=0)
-        return ink if np.count_nonzero(ink) <= INK_WORTH * x.shape[1] else None
+        return _few_inked(x)
 
     def loss_and_grads(self, x, y):
         """Mean NLL over the batch; fills self.grads in place and returns the loss."""
