@@ -170,6 +170,38 @@ def test_empty_and_odd_drawings():
         drawing_to_mnist(np.zeros(784))
 
 
+def reference_mnist(grid):
+    """drawing_to_mnist spelled out: an ink mask's box, the reference area matrices, float64."""
+    ink = grid > 0.05
+    r0, r1, c0, c1 = ink_box(ink)
+    g = np.clip(grid[r0:r1 + 1, c0:c1 + 1].astype(float), 0, 1)
+    h, w = g.shape
+    nh, nw = max(1, round(h * 20 / max(h, w))), max(1, round(w * 20 / max(h, w)))
+    g = area_matrix(h, nh) @ g @ area_matrix(w, nw).T
+    g /= g.max()
+    cy, cx = (g.sum(axis=1) @ np.arange(nh)) / g.sum(), (g.sum(axis=0) @ np.arange(nw)) / g.sum()
+    top, left = min(max(round(13.5 - cy), 0), 28 - nh), min(max(round(13.5 - cx), 0), 28 - nw)
+    out = np.zeros((28, 28))
+    out[top:top + nh, left:left + nw] = g
+    return out.reshape(-1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_preprocessing_matches_the_reference_on_random_drawings(dtype):
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        h, w = rng.integers(1, 300, 2)
+        grid = np.zeros((h, w))
+        r, c = sorted(rng.integers(0, h, 2)), sorted(rng.integers(0, w, 2))
+        grid[r[0]:r[1] + 1, c[0]:c[1] + 1] = rng.random((r[1] - r[0] + 1, c[1] - c[0] + 1)) * 1.3 - 0.1
+        grid[rng.integers(0, h), rng.integers(0, w)] = 0.9           # at least one inked pixel
+        got = drawing_to_mnist(grid.astype(dtype))
+        assert got.dtype == np.float32
+        assert np.allclose(got, reference_mnist(grid.astype(dtype)), atol=2e-6)
+        grid[rng.integers(0, h), rng.integers(0, w)] = rng.choice([np.nan, np.inf])
+        assert is_empty(grid) and not drawing_to_mnist(grid.astype(dtype)).any()
+
+
 def area_matrix(n_in, n_out):
     """The reference: (n_out, n_in) weights of each input cell in each output cell, by overlap."""
     M = np.zeros((n_out, n_in))
