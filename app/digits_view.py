@@ -13,6 +13,7 @@ from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
 from app.autosave import Autosave
+from app.canvas_ink import CanvasInk
 from app.charts import LineChart
 from app.digits_input import show_input
 from app.digits_session import model_from_flat, read_checkpoint, restored_status
@@ -49,12 +50,13 @@ class DigitsView:
         self.trained_model = None    # {"kind", "hyper"} of the worker's model, from its "model" report
         self.uploaded = None         # the predictor's words for a file just uploaded, until it trains
         self.canvas = by_id("grid")
+        self.input_canvas = by_id("digits-input")   # the model's input, shown: painted every frame
         self.pen = self.canvas.getContext("2d", willReadFrequently=True)
         self.drawing = False
         self.last_point = None
         self.prediction_queued = False
         self.loaded = None           # a held-out digit put in the grid: the model gets it as it is
-        self.ink_box = None          # (left, top, right, bottom) of the canvas's ink; None: none yet
+        self.ink = CanvasInk(CANVAS, INK_REACH)   # the canvas's ink, read back where strokes changed it
         # One frame callback for the view's lifetime (a proxy made per frame would never be freed).
         self.predict_on_frame = create_proxy(guarded(lambda timestamp: self.predict(), "Predicting"))
         self.status = {}
@@ -211,18 +213,18 @@ class DigitsView:
     # -- drawing -----------------------------------------------------------------------------
     def clear(self):
         self.loaded = None
-        self.ink_box = None
         set_data(self.canvas, loaded="")
         self.pen.fillStyle = "#000"
         self.pen.fillRect(0, 0, CANVAS, CANVAS)
-        show_input(by_id("digits-input"), None)
+        self.ink.clear()
+        show_input(self.input_canvas, None)
         self.hidden_units.show_input(None)
         self.show_prediction(None)
 
     def load_digit(self, x784, index):
         """A held-out digit into the grid, enlarged there; the model gets its exact pixels (they are
         MNIST's already), until a stroke on it makes the grid a drawing again."""
-        source = by_id("digits-input")
+        source = self.input_canvas
         show_input(source, x784)
         pen = self.pen
         pen.save()
@@ -231,7 +233,7 @@ class DigitsView:
         pen.drawImage(source, 0, 0, CANVAS, CANVAS)
         pen.restore()
         self.loaded = x784
-        self.ink_box = (0, 0, CANVAS, CANVAS)     # strokes on it: its enlarged pixels are ink too
+        self.ink.changed_all()                    # strokes on it: its enlarged pixels are ink too
         set_data(self.canvas, loaded=index)
         self.predict()
 
@@ -273,20 +275,8 @@ class DigitsView:
         pen.moveTo(*start)
         pen.lineTo(*end)
         pen.stroke()
-        self.widen_ink_box(start, end)
+        self.ink.stroke(start, end)
         self.queue_prediction()
-
-    def widen_ink_box(self, *points):
-        """The box on the canvas that holds all its ink, grown to take these points' stroke:
-        drawing_pixels reads only it (a digit covers about half the canvas, and every pass over
-        the pixels costs on every frame; the preprocessing crops to the ink anyway)."""
-        xs, ys = [x for x, _ in points], [y for _, y in points]
-        box = (max(0, math.floor(min(xs) - INK_REACH)), max(0, math.floor(min(ys) - INK_REACH)),
-               min(CANVAS, math.ceil(max(xs) + INK_REACH)), min(CANVAS, math.ceil(max(ys) + INK_REACH)))
-        if self.ink_box is not None:
-            box = (min(box[0], self.ink_box[0]), min(box[1], self.ink_box[1]),
-                   max(box[2], self.ink_box[2]), max(box[3], self.ink_box[3]))
-        self.ink_box = box
 
     def queue_prediction(self):
         """Predict once per animation frame however many pointer events arrive."""
@@ -295,29 +285,24 @@ class DigitsView:
             window.requestAnimationFrame(self.predict_on_frame)
 
     def drawing_pixels(self):
-        """The canvas's ink as a float array in [0, 1] (white ink: the red channel will do): the
-        part of the canvas in the ink box, all of its ink; (0, 0) when nothing is drawn."""
-        if self.ink_box is None:
-            return np.zeros((0, 0), np.float32)
-        left, top, right, bottom = self.ink_box
-        rgba = self.pen.getImageData(left, top, right - left, bottom - top).data.to_bytes()
-        red = np.frombuffer(rgba, np.uint8)[0::4].reshape(bottom - top, right - left)
-        return np.multiply(red, np.float32(1 / 255), dtype=np.float32)
+        """The canvas's ink as a float array in [0, 1]: the part of the canvas holding all of its
+        ink; (0, 0) when nothing is drawn. A view, valid until the next stroke or clear."""
+        return self.ink.read(lambda *box: self.pen.getImageData(*box).data.to_bytes())
 
     def predict(self):
         self.prediction_queued = False
         if self.predictor is None:
             return
         if self.loaded is not None:
-            x784 = show_input(by_id("digits-input"), self.loaded)
+            x784 = show_input(self.input_canvas, self.loaded)
         else:
             x784 = drawing_to_mnist(self.drawing_pixels())
             if not x784.any():                       # nothing drawn that counts as ink
-                show_input(by_id("digits-input"), None)
+                show_input(self.input_canvas, None)
                 self.hidden_units.show_input(None)
                 self.show_prediction(None)
                 return
-            show_input(by_id("digits-input"), x784)   # what the model gets, shown
+            show_input(self.input_canvas, x784)   # what the model gets, shown
         self.show_prediction(self.predictor.predict_proba(x784[None, :])[0])
         self.hidden_units.show_input(x784)
 

@@ -18,7 +18,7 @@ VIEWS = ("tictactoe", "digits", "text")
 # What app.digits_view imports that the other views have not, leaves first (app/main.py imports
 # them one by one after the first view is up; one forgotten here is imported with its importer).
 DIGITS_MODULES = ("models.mlp", "models.cnn", "models.checkpoint", "app.cache", "app.training_loop",
-                  "app.digits_session", "app.digits_input", "app.gallery", "app.gallery_view",
+                  "app.digits_session", "app.digits_input", "app.canvas_ink", "app.gallery", "app.gallery_view",
                   "app.hidden_units", "app.hidden_units_view", "app.run_record", "app.runs", "app.taught",
                   "app.teach", "app.digits_view")
 
