@@ -35,7 +35,8 @@ class HiddenUnitsPanel:
         self.layouts = {}            # canvas name -> Layout of the picture on it
         self.model = None
         self.x = None                # the current input (784,), or None with an empty grid
-        self.values = None           # each unit's activation for self.x
+        self.values = None           # each unit's activation for self.x, once a unit asks for it
+        self.shown_none = False      # the panel shows that no unit is pointed at (it stays so as you draw)
         self.unit = None             # the unit pointed at
         self.version = 0
         self.width = 0               # the CSS width laid out for
@@ -60,7 +61,7 @@ class HiddenUnitsPanel:
         """Redraw the weight tiles of `model` (data-version counts the redraws)."""
         start = time.perf_counter()
         kind_changed = self.model is None or self.model.KIND != model.KIND
-        self.model = model
+        self.model, self.values = model, None       # the activations are the new model's, when asked
         self.width = self.box.clientWidth or self.width or DEFAULT_WIDTH
         tiles = weight_tiles(model)
         layout = Layout(len(tiles), tiles.shape[1], tiles.shape[2], columns_for(self.width, len(tiles)), GAP[model.KIND])
@@ -74,21 +75,27 @@ class HiddenUnitsPanel:
         set_data(self.box, version=self.version, kind=model.KIND, draw_ms=f"{1000 * (time.perf_counter() - start):.2f}")
 
     def show_input(self, x784):
-        """The activations (and the CNN's feature maps) for the model's current input."""
-        self.x = x784
+        """The activations (and the CNN's feature maps) for the model's current input. The MLP's
+        activations are worked out only once a unit is pointed at: live drawing calls this on
+        every frame, and with no unit chosen nothing here shows them."""
+        self.x, self.values = x784, None
         if self.model is None:
             return
-        maps = None
-        if x784 is None:
-            self.values = None
-        else:
-            self.values, maps = activations(self.model, x784)
         if self.model.KIND == "mnist-cnn":
-            if maps is None:
+            maps = None
+            if x784 is not None:
+                self.values, maps = activations(self.model, x784)
+            else:
                 maps = np.zeros((self.layouts["weights"].units, 24, 24))
             weights = self.layouts["weights"]
             self.put("maps", Layout(len(maps), maps.shape[1], maps.shape[2], weights.columns, MAPS_GAP), grey_levels(maps), GREY)
         self.show_unit()
+
+    def unit_values(self):
+        """Each unit's activation for the current input, or None with none."""
+        if self.values is None and self.x is not None:
+            self.values, _ = activations(self.model, self.x)
+        return self.values
 
     def put(self, name, layout, levels, colours):
         canvas = self.canvases[name]
@@ -131,11 +138,15 @@ class HiddenUnitsPanel:
         """#hidden-unit-info and the marks on the tiles, for the unit pointed at."""
         model, unit = self.model, self.unit
         if model is None or unit is None:
+            if self.shown_none:
+                return
+            self.shown_none = True
             for mark in self.marks.values():
                 mark.hidden = True
             set_data(self.info, unit="", activation="")
             self.info.textContent = "Point at a tile (or focus the picture and use the arrow keys) to see its activation."
             return
+        self.shown_none = False
         for name, mark in self.marks.items():
             layout = self.layouts.get(name)
             if layout is None or (name == "maps" and model.KIND != "mnist-cnn"):
@@ -147,11 +158,12 @@ class HiddenUnitsPanel:
             style.width, style.height = f"{100 * layout.tile_w / layout.width:.3f}%", f"{100 * layout.tile_h / layout.height:.3f}%"
             mark.hidden = False
         what = f"Unit {unit}" if model.KIND == "mnist-mlp" else f"Filter {unit}"
-        if self.values is None:
+        values = self.unit_values()
+        if values is None:
             set_data(self.info, unit=unit, activation="")
             self.info.textContent = f"{what}: draw a digit (or pick one below) to see its activation."
             return
-        value = float(self.values[unit])
+        value = float(values[unit])
         set_data(self.info, unit=unit, activation=repr(value))
         self.info.textContent = (f"{what}: activation {value:.3f} for this input." if model.KIND == "mnist-mlp" else
                                  f"{what}: strongest response {value:.3f} in its feature map for this input.")
