@@ -495,9 +495,12 @@ def run(runs=5, train_window=10.0, train_warmup=3.0, log=print):
         try:
             inpage = inpage_numbers(driver, raw_server.url, runs)
             boot = []                               # warm loads of a page that only boots Pyodide + numpy
+            blank_rss = []                          # the same browser's renderer with no page at all
             for _ in range(runs):
                 driver.get("about:blank")
+                blank_rss.append(renderer_rss_mb(driver))
                 boot.append(inpage_boot(driver, raw_server.url))
+                boot[-1]["rss_mb"] = renderer_rss_mb(driver)
         finally:
             quit_browser(driver)
         log(f"  in-page numpy {inpage['numpy']}: matmul b32 {statistics.median(inpage['matmul_b32']):.2f} GFLOP/s")
@@ -584,6 +587,11 @@ def run(runs=5, train_window=10.0, train_warmup=3.0, log=print):
         figure("browser.memory.rss", g, "page memory after training (renderer RSS)", "MB",
                [t["renderer_rss_mb"] for t in training], better="lower", note="page + worker process",
                target=("<=", 300.0, "DESIGN §4 (issue 13): page memory after training ≤ 300 MB")),
+        figure("browser.floor.memory", g, "memory floor: bare PyScript page, numpy imported (renderer RSS)", "MB",
+               [r["rss_mb"] for r in boot], better="lower",
+               note="one interpreter and no app: what page memory cannot go below on this stack; the app runs two"),
+        figure("browser.floor.blank", g, "memory floor: about:blank (renderer RSS)", "MB", blank_rss, better="lower",
+               note="the engine's own share of the figures above"),
         figure("browser.memory.jsheap", g, "main-thread JS heap after training", "MB",
                [t["js_heap_mb"] for t in training if t["js_heap_mb"] is not None], better="lower",
                note="performance.memory.usedJSHeapSize"),
