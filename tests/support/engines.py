@@ -215,12 +215,16 @@ def start_webkit_once(recorder, locale, width, height):
 
 # Two failures of WebKitGTK 2.50 itself, each seen about once in a run of the 82 WebKit tests
 # here and never again on a rerun: its web process crashing in Skia ("Unable to load module
-# sksl_rt_shader", then "WebProcess CRASHED"), and Pyodide's wasm failing while the interpreter
-# loads ("Pyodide has suffered a fatal error" at the Loading interpreter stage), before a line of
-# Falken runs. A WebKit test that fails so is run once more (tests/conftest.py); nothing else is.
+# sksl_rt_shader" or "sksl_frag", then "WebProcess CRASHED"), and Pyodide's wasm failing while the
+# interpreter loads ("Pyodide has suffered a fatal error" at the Loading interpreter stage), before
+# a line of Falken runs. The crash reaches the test as "page crash or hang", or as a WebDriver
+# error with no message from the command that was under way. A WebKit test that fails so is run
+# once more (tests/conftest.py); nothing else is: an assertion failing is never the engine's.
 def engine_failed_on_its_own(error, driver):
+    from selenium.common.exceptions import WebDriverException
+
     said = str(error)
-    if "page crash or hang" in said:
+    if "page crash or hang" in said or isinstance(error, WebDriverException):
         return "WebProcess CRASHED" in engine_log(driver, lines=200)
     return "Pyodide has suffered a fatal error" in said and "[Loading interpreter]" in said
 
