@@ -415,6 +415,20 @@ def inpage_numbers(driver, url, runs):
     return data
 
 
+def memory_floor(url):
+    """Renderer RSS of a fresh browser on about:blank, then on the bare PyScript + numpy page."""
+    driver = new_browser()
+    try:
+        driver.get("about:blank")
+        time.sleep(1)
+        blank = renderer_rss_mb(driver)
+        inpage_boot(driver, url)
+        time.sleep(1)
+        return {"blank_mb": blank, "page_mb": renderer_rss_mb(driver)}
+    finally:
+        quit_browser(driver)
+
+
 def inpage_boot(driver, url):
     driver.get(url + "bench/page.html?boot=1")
     return json.loads(wait_for(driver, "document.body.dataset.bench", timeout=120, poll=0.02))
@@ -495,14 +509,12 @@ def run(runs=5, train_window=10.0, train_warmup=3.0, log=print):
         try:
             inpage = inpage_numbers(driver, raw_server.url, runs)
             boot = []                               # warm loads of a page that only boots Pyodide + numpy
-            blank_rss = []                          # the same browser's renderer with no page at all
             for _ in range(runs):
                 driver.get("about:blank")
-                blank_rss.append(renderer_rss_mb(driver))
                 boot.append(inpage_boot(driver, raw_server.url))
-                boot[-1]["rss_mb"] = renderer_rss_mb(driver)
         finally:
             quit_browser(driver)
+        floors = [memory_floor(raw_server.url) for _ in range(runs)]
         log(f"  in-page numpy {inpage['numpy']}: matmul b32 {statistics.median(inpage['matmul_b32']):.2f} GFLOP/s")
     finally:
         load_server.shutdown()
@@ -588,10 +600,11 @@ def run(runs=5, train_window=10.0, train_warmup=3.0, log=print):
                [t["renderer_rss_mb"] for t in training], better="lower", note="page + worker process",
                target=("<=", 300.0, "DESIGN §4 (issue 13): page memory after training ≤ 300 MB")),
         figure("browser.floor.memory", g, "memory floor: bare PyScript page, numpy imported (renderer RSS)", "MB",
-               [r["rss_mb"] for r in boot], better="lower",
-               note="one interpreter and no app: what page memory cannot go below on this stack; the app runs two"),
-        figure("browser.floor.blank", g, "memory floor: about:blank (renderer RSS)", "MB", blank_rss, better="lower",
-               note="the engine's own share of the figures above"),
+               [f["page_mb"] for f in floors], better="lower",
+               note="a fresh browser each run; one interpreter and no app: what page memory cannot go below "
+                    "on this stack (the app runs two: the page's and the trainer worker's)"),
+        figure("browser.floor.blank", g, "memory floor: about:blank in a fresh browser (renderer RSS)", "MB",
+               [f["blank_mb"] for f in floors], better="lower", note="the engine's own share of the figures above"),
         figure("browser.memory.jsheap", g, "main-thread JS heap after training", "MB",
                [t["js_heap_mb"] for t in training if t["js_heap_mb"] is not None], better="lower",
                note="performance.memory.usedJSHeapSize"),
