@@ -82,7 +82,6 @@ class HiddenUnitsPanel:
         if self.model is None:
             return
         if self.model.KIND == "mnist-cnn":
-            maps = None
             if x784 is not None:
                 self.values, maps = activations(self.model, x784)
             else:
