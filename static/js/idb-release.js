@@ -16,6 +16,20 @@
   let leaving = false;
   IDBFactory.prototype.open = function (...args) {
     const request = realOpen.apply(this, args);
+    // A first visit creates the database in a versionchange transaction that .transaction()
+    // never sees: it is tracked here, and its connection with it, so a page that leaves while
+    // PyScript or store.js creates theirs lets go of both too.
+    request.addEventListener("upgradeneeded", () => {
+      if (leaving) {
+        try { request.transaction.abort(); } catch (error) { /* it finished meanwhile */ }
+        return;
+      }
+      const upgrade = request.transaction;
+      connections.add(request.result);
+      unfinished.add(upgrade);
+      const finished = () => unfinished.delete(upgrade);
+      for (const end of ["complete", "abort", "error"]) upgrade.addEventListener(end, finished);
+    });
     request.addEventListener("success", () => {
       if (leaving) request.result.close();
       else connections.add(request.result);
