@@ -27,3 +27,10 @@ def test_falkens_own_failures_are_never_rerun(tmp_path):
     assert not engine_failed_on_its_own(WebDriverException(""), quiet)                 # no crash in the log
     assert not engine_failed_on_its_own(RuntimeError("Pyodide has suffered a fatal error [Running app]"), quiet)
     assert engine_failed_on_its_own(RuntimeError("Pyodide has suffered a fatal error [Loading interpreter]"), quiet)
+
+
+def test_a_session_that_never_started_is_the_engines_failure():
+    said = ("WebKit did not start, twice: no session within 90 s (('Connection aborted.', "
+            "RemoteDisconnected('Remote end closed connection without response')))")
+    assert engine_failed_on_its_own(RuntimeError(said), None)
+    assert not engine_failed_on_its_own(RuntimeError("WebKit is not installed here"), None)
