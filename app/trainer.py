@@ -79,6 +79,11 @@ def hang():
     asyncio.get_event_loop().call_soon(forever)
 
 
+def as_bytes(data):
+    """Bytes from the page arrive as a JS Uint8Array (a Python bytes in CPython)."""
+    return data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
+
+
 # -- digits ----------------------------------------------------------------------------------
 async def digits_open(manifest_url, kind):
     """Read the manifest and make the session for a `kind` model (the page's choice); returns ""
@@ -121,10 +126,6 @@ def digits_set(name, value):
     digits.send_status()
 
 
-def as_bytes(data):
-    return data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
-
-
 async def digits_restore(data):
     """Go on from checkpoint bytes the page kept; returns "" or a plain reason they were refused."""
     from models.checkpoint import CheckpointError
@@ -159,7 +160,7 @@ def digits_stop_rule(kind, value):
 async def digits_load(data):
     """Continue training from uploaded knowledge bytes (already validated by the page)."""
     from models import knowledge
-    await digits.reset(knowledge.load(data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)))
+    await digits.reset(knowledge.load(as_bytes(data)))
 
 
 def digits_fine_tune(knowledge_bytes, samples_bytes):
@@ -174,18 +175,13 @@ def digits_fine_tune(knowledge_bytes, samples_bytes):
     asyncio.ensure_future(digits.fine_tune(model, images, labels))
 
 
-def as_bytes(data):
-    """Bytes from the page arrive as a JS Uint8Array (a Python bytes in CPython)."""
-    return data.to_bytes() if hasattr(data, "to_bytes") else bytes(data)
-
-
 # -- text ----------------------------------------------------------------------------------
 async def text_open(knowledge_bytes, corpus):
     """Start a text session from the shipped knowledge and a training text."""
     global text
     from app.text_session import TextSession
     from models import knowledge
-    data = knowledge_bytes.to_bytes() if hasattr(knowledge_bytes, "to_bytes") else bytes(knowledge_bytes)
+    data = as_bytes(knowledge_bytes)
     if text is not None:
         await text.pause()
     text = TextSession(knowledge.load(data), corpus, reporter("report_text"))
