@@ -163,10 +163,13 @@ class BlockCache:
                 need -= len(take)
                 parts_x.append(images[take])
                 parts_y.append(labels[take])
-            mix = self._rng.permutation(size)  # parts from two blocks must not sit in runs
-            pixels = np.concatenate(parts_x)[mix]
+            if len(parts_x) == 1:              # a run of one block's shuffled order: random already
+                pixels, labels = parts_x[0], parts_y[0]
+            else:                              # parts from two blocks must not sit in runs
+                mix = self._rng.permutation(size)
+                pixels, labels = np.concatenate(parts_x)[mix], np.concatenate(parts_y)[mix]
             x = np.multiply(pixels.reshape(size, -1), np.float32(1 / 255), dtype=np.float32)   # one pass
-            y = np.concatenate(parts_y)[mix].astype(np.int64)
+            y = labels.astype(np.int64)
             self._counters["batches_served"] += 1
             self._counters["samples_served"] += size
             return x, y
