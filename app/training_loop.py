@@ -2,22 +2,36 @@
 
 Shared by the digits and text sessions. It yields to the event loop between steps, so the
 page's pause, reset and slider messages are handled (a worker that never yields would queue
-them until the loop ended), but on a clock: every YIELD_S of stepping, not after every step. A
-yield is a round trip through the browser's task queue: once per step it cost about 0.2 ms in
-Chromium and 4 ms in WebKit's workers (`make bench`, the app's batch-1 training: 672 -> 792 and
-134 -> 297 samples/s once it went). It calls
+them until the loop ended), but on a clock, not after every step. A yield is a round trip
+through the browser's task queue: once per step it cost about 0.2 ms in Chromium and 4 ms in
+WebKit's workers (`make bench`, the app's batch-1 training: 672 -> 792 and 134 -> 297
+samples/s once it went). WebKit's is a clamped setTimeout (Pyodide schedules with it in
+Safari's workers), so the stretch between yields follows what a yield costs: YIELD_S where a
+yield is cheap, up to YIELD_MAX_S where it is not, so yields take at most YIELD_SHARE. It calls
 periodic duties on a clock too, so reports stay a few per second however fast the steps are. A stop rule (see
 app/stop_rules.py) can end a run by itself: the loop feeds it training time and epochs and asks
 it after every step.
 """
 import asyncio
+import collections
 import inspect
 import time
 
 from app.stop_rules import StopRule
 from app.wording import sentence
 
-YIELD_S = 0.01        # longest stretch of steps between two yields: a message waits at most this
+YIELD_S = 0.01        # shortest stretch of steps between two yields
+YIELD_MAX_S = 0.08    # longest: a message from the page waits at most this (and one step)
+YIELD_SHARE = 0.05    # of the loop's time that yields may take, when a yield is slow
+YIELD_COSTS = 8       # recent yields whose cheapest is the cost of a yield (the rest ran others' tasks)
+
+
+def yield_stretch(costs):
+    """Seconds of stepping before the next yield, from the recent yields' costs in seconds."""
+    if not costs:
+        return YIELD_S
+    return min(YIELD_MAX_S, max(YIELD_S, min(costs) / YIELD_SHARE))
+
 
 class TrainingLoop:
     # method name -> seconds between calls while running; subclasses fill it in
@@ -90,7 +104,7 @@ class TrainingLoop:
 
     async def run(self):
         last = dict.fromkeys(self.PERIODIC, time.monotonic())
-        yielded = time.monotonic()
+        yielded, costs = time.monotonic(), collections.deque(maxlen=YIELD_COSTS)
         try:
             await self.prepare()
             clock = time.monotonic()        # only time in here counts against a time budget
@@ -111,9 +125,10 @@ class TrainingLoop:
                     self.rule.stopped, self.state = reason, "stopped"
                     await self.on_rule_stop(reason)
                     return
-                if now - yielded >= YIELD_S:
+                if now - yielded >= yield_stretch(costs):
                     await asyncio.sleep(0)
                     yielded = time.monotonic()
+                    costs.append(yielded - now)
         except asyncio.CancelledError:
             raise
         except Exception as error:
