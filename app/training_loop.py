@@ -105,6 +105,7 @@ class TrainingLoop:
     async def run(self):
         last = dict.fromkeys(self.PERIODIC, time.monotonic())
         yielded, costs = time.monotonic(), collections.deque(maxlen=YIELD_COSTS)
+        stretch = yield_stretch(costs)      # renewed at each yield, not at each step
         try:
             await self.prepare()
             clock = time.monotonic()        # only time in here counts against a time budget
@@ -125,10 +126,11 @@ class TrainingLoop:
                     self.rule.stopped, self.state = reason, "stopped"
                     await self.on_rule_stop(reason)
                     return
-                if now - yielded >= yield_stretch(costs):
+                if now - yielded >= stretch:
                     await asyncio.sleep(0)
                     yielded = time.monotonic()
                     costs.append(yielded - now)
+                    stretch = yield_stretch(costs)
         except asyncio.CancelledError:
             raise
         except Exception as error:
