@@ -577,7 +577,7 @@ def run(runs=5, train_window=10.0, train_warmup=3.0, log=print):
             figure(f"browser.matmul.b{batch}", g, f"in-page numpy matmul on the step's shapes, batch {batch}",
                    "GFLOP/s", gflops),
             figure(f"browser.einsum.b{batch}", g, f"in-page np.einsum on the same shapes, batch {batch}",
-                   "GFLOP/s", inpage[f"einsum_b{batch}"], note="the kernel models/mlp.py uses where numpy has no BLAS"),
+                   "GFLOP/s", inpage[f"einsum_b{batch}"], note="the kernels models/products.py picks where numpy has no BLAS"),
             figure(f"browser.train.b{batch}.fraction", g, f"worker training ÷ in-page matmul speed, batch {batch}",
                    "fraction", [r * flops / 1e9 / statistics.median(gflops) for r in rates],
                    note=f"{flops:,} FLOP/sample; above 1 when the step beats np.matmul (einsum for the big products)"),

@@ -8,14 +8,13 @@ params: Wx (V,4H) one row per character (a one-hot input as a row lookup), Wh (H
 with gates [input | forget | output | candidate], Wy (H,V), by (V,)
 state: (h, c), each (B, H)
 """
-import sys
 
 import numpy as np
 
 from .charrnn import CharRNN
 from .lstm import init_lstm, lstm_backward, lstm_forward, sigmoid
+from .products import NO_BLAS
 
-NO_BLAS = sys.platform == "emscripten"      # Pyodide's numpy: no BLAS behind np.matmul
 
 
 class CharLSTM(CharRNN):
@@ -52,7 +51,7 @@ class CharLSTM(CharRNN):
 
     def sampler(self):
         """One character at a time in float32 (the page's writer; float32 halves the bytes the
-        recurrent product reads); through einsum where numpy has no BLAS (see models/mlp.py)."""
+        recurrent product reads); through einsum where numpy has no BLAS (see models/products.py)."""
         Wx, Wh, b = (self.params[k] for k in ("Wx", "Wh", "b"))
         H = self.hyper["hidden"]
 

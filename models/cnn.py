@@ -4,8 +4,8 @@
 
 Images are NHWC. A convolution is im2col + one matrix product: every 5x5xC patch becomes a row
 (a strided window view, copied once), multiplied by the kernel seen as a (25 C, F) matrix. The
-products go through models.mlp's _dot, so under Pyodide (numpy without BLAS) they take the same
-einsum path as the MLP and CPython keeps BLAS. ReLU and a 2x2 max-pool commute, so the pool
+products go through models.products.dot, so under Pyodide (numpy without BLAS) they take the
+einsum kernel that suits their shapes, as the MLP's do, and CPython keeps BLAS. ReLU and a 2x2 max-pool commute, so the pool
 comes first and the ReLU touches a quarter of the values.
 
 Same interface as models.mlp.MLP (train_step, predict_proba, flat weights, optimisers), so the
@@ -14,7 +14,7 @@ predictor, the trainer and the knowledge files treat both kinds alike.
 import numpy as np
 
 from .layers import log_softmax, softmax
-from .mlp import _dot
+from .products import dot as _dot
 from .flat import FlatWeights
 
 SIDE, CLASSES, KERNEL = 28, 10, 5

@@ -4,31 +4,21 @@ Built for one-step-at-a-time training in a worker: train_step(x, y, lr) does for
 backward and an in-place optimiser update, reusing buffers per batch size so a step
 allocates almost nothing. At batch 1 the weight gradients are outer products.
 
-Under Pyodide numpy has no BLAS: np.matmul falls back to a plain strided dot loop (~1.5–3
-GFLOP/s there) while np.einsum's kernels run the two big products, x·W1 and xᵀ·dh, 2–4×
-faster (`make bench`: in-page GFLOP/s of both). So there, and only there, those two go
-through einsum: same maths and layouts, CPython keeps BLAS.
+Under Pyodide numpy has no BLAS: the two big products, x·W1 and xᵀ·dh, go through
+models.products.dot, which picks np.einsum's faster kernel for their shapes there; CPython
+keeps BLAS. Same maths and layouts either way.
 """
-import sys
-
 import numpy as np
 
 from .layers import softmax
 from .flat import FlatWeights
+from .products import NO_BLAS, dot as _dot
 
 SIZES = (784, 128, 10)
 DTYPE = np.float32
-NO_BLAS = sys.platform == "emscripten"      # Pyodide's numpy: no BLAS behind np.matmul
 SKIP_BLANK = False          # skip a batch's blank pixels with BLAS too (tests set it to check the sums)
 INK_WORTH = 0.85            # the share of inked pixels above which dense products are cheaper
 INK_CHUNK = 256             # inputs per product when scoring many: fewer inputs ink fewer pixels
-
-
-def _dot(a, b, out=None):
-    """a @ b for 2-D float arrays, through einsum where numpy has no BLAS."""
-    if NO_BLAS:
-        return np.einsum("ij,jk->ik", a, b, out=out)
-    return np.matmul(a, b, out=out)
 
 
 def _few_inked(x):

@@ -54,7 +54,7 @@ lstm.sample("", 400, 0.7, 2)
 res["lstm_chars_per_s"] = 400 / (time.perf_counter() - t0)
 m = MLP(seed=3)
 rng = np.random.default_rng(0)
-x, y = rng.random((16, 784)).astype(np.float32), rng.integers(0, 10, 16)
+x, y = rng.random((64, 784)).astype(np.float32), rng.integers(0, 10, 64)
 x[:, ::3] = 0       # blank pixels, as in MNIST: Pyodide skips them, CPython multiplies them
 res["losses"] = [m.train_step(x, y) for _ in range(3)] + [m.train_step(x[:1], y[:1])]
 open("/out/trained.npz", "wb").write(K.to_bytes(m))      # saved in Pyodide, loaded in CPython
@@ -94,7 +94,8 @@ def test_models_behave_the_same_in_pyodide(tmp_path):
     from models.mlp import MLP
     m = MLP(seed=3)
     rng = np.random.default_rng(0)
-    x, y = rng.random((16, 784)).astype(np.float32), rng.integers(0, 10, 16)
+    # 64 rows, so that both einsum kernels of models/products.py run in Pyodide
+    x, y = rng.random((64, 784)).astype(np.float32), rng.integers(0, 10, 64)
     x[:, ::3] = 0
     losses = [m.train_step(x, y) for _ in range(3)] + [m.train_step(x[:1], y[:1])]
     assert np.allclose(res["losses"], losses, rtol=1e-4)
