@@ -8,13 +8,11 @@ params: Wx (V,4H) one row per character (a one-hot input as a row lookup), Wh (H
 with gates [input | forget | output | candidate], Wy (H,V), by (V,)
 state: (h, c), each (B, H)
 """
-
 import numpy as np
 
 from .charrnn import CharRNN
 from .lstm import init_lstm, lstm_backward, lstm_forward, sigmoid
 from .products import NO_BLAS
-
 
 
 class CharLSTM(CharRNN):

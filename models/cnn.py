@@ -5,8 +5,8 @@
 Images are NHWC. A convolution is im2col + one matrix product: every 5x5xC patch becomes a row
 (a strided window view, copied once), multiplied by the kernel seen as a (25 C, F) matrix. The
 products go through models.products.dot, so under Pyodide (numpy without BLAS) they take the
-einsum kernel that suits their shapes, as the MLP's do, and CPython keeps BLAS. ReLU and a 2x2 max-pool commute, so the pool
-comes first and the ReLU touches a quarter of the values.
+einsum kernel that suits their shapes, as the MLP's do, and CPython keeps BLAS. ReLU and a 2x2
+max-pool commute, so the pool comes first and the ReLU touches a quarter of the values.
 
 Same interface as models.mlp.MLP (train_step, predict_proba, flat weights, optimisers), so the
 predictor, the trainer and the knowledge files treat both kinds alike.
