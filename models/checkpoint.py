@@ -28,6 +28,7 @@ import numpy as np
 
 from .flat import FlatWeights
 from .knowledge import MAX_PARAMS, KnowledgeError, _model_class, _open_npy, _read_array, _read_exact
+from .optim import Adam
 
 FORMAT, VERSION = "falken-checkpoint", 1
 MAX_BYTES = 48 * 1024 * 1024      # the largest, a char-LSTM with its text, is ~12 MB
@@ -202,8 +203,8 @@ def _read_meta(zf, info, session):
     adam = meta["optimizer"]
     number(adam, "t", 0, 10**12, integer=True)
     number(adam, "lr", 0, 10)
-    number(adam, "beta1", 0, 1)
-    number(adam, "beta2", 0, 1)
+    number(adam, "beta1", *Adam.BETAS)
+    number(adam, "beta2", *Adam.BETAS)
     number(adam, "eps", 0, 1)
     return meta
 

@@ -3,7 +3,7 @@
 The optimiser makes one call per operation on `flat`, and the worker ships the raw bytes of
 `flat` to the page, which copies them into a model it reuses. A model using this sets
 `self.flat`, `self.flat_grad` and `self.params` (name -> view into flat), and defines
-`loss_and_grads(x, y)`, which fills flat_grad.
+`loss_and_grads(x, y)`, which fills flat_grad (and may set `grad_rows`, below).
 """
 import numpy as np
 
@@ -11,6 +11,11 @@ from .optim import SGD, Adam
 
 
 class FlatWeights:
+    # Set by loss_and_grads where the gradient it left is 0 outside some rows of the matrix at
+    # the start of flat_grad: {"flat": ((rows, columns), indices of the rows that are not)}; the
+    # optimiser then spends nothing on the zero ones (models.optim.Adam.step).
+    grad_rows = None
+
     def load_flat(self, data):
         """Overwrite every weight in place from the bytes of a same-sized model's `flat`."""
         incoming = np.frombuffer(data, self.flat.dtype)
@@ -35,7 +40,7 @@ class FlatWeights:
         if lr is not None:
             self.opt.lr = float(lr)
         loss = self.loss_and_grads(x, np.asarray(y, np.int64).reshape(-1))
-        self.opt.step({"flat": self.flat_grad})
+        self.opt.step({"flat": self.flat_grad}, rows=self.grad_rows)
         return loss
 
     def set_optimizer(self, name="adam", lr=1e-3):

@@ -50,6 +50,7 @@ class MLP(FlatWeights):
         self.metrics = {}
         self.set_optimizer(optimizer, lr)
         self._buf = {}
+        self._written_rows = None   # the rows of W1's gradient the last step wrote (None: any)
 
     # knowledge-file protocol --------------------------------------------------------------
     @staticmethod
@@ -179,13 +180,22 @@ class MLP(FlatWeights):
             z.sum(axis=0, out=g["b2"])
             np.matmul(z, p["W2"].T, out=dh)
         dh *= h > 0
-        if ink is not None:                                 # a blank pixel's row of dW1 is 0
-            g["W1"].fill(0)
-            g["W1"][ink] = _dot(x_ink.T, dh)
-        elif n == 1:
-            np.outer(x[0], dh[0], out=g["W1"])
+        if ink is not None:
+            # A blank pixel's row of dW1 is 0: only the inked rows are written (and the rows
+            # the last step wrote cleared), and the optimiser is told which rows those are.
+            rows = np.flatnonzero(ink)
+            if self._written_rows is None:
+                g["W1"].fill(0)
+            else:
+                g["W1"][self._written_rows] = 0
+            g["W1"][rows] = _dot(x_ink.T, dh)
+            self._written_rows, self.grad_rows = rows, {"flat": (g["W1"].shape, rows)}
         else:
-            _dot(x.T, dh, out=g["W1"])
+            if n == 1:
+                np.outer(x[0], dh[0], out=g["W1"])
+            else:
+                _dot(x.T, dh, out=g["W1"])
+            self._written_rows = self.grad_rows = None
         dh.sum(axis=0, out=g["b1"])
         return loss
 

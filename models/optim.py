@@ -3,6 +3,8 @@
 In place matters: the browser worker and the models hold references to the same arrays, and
 allocating fresh weights every step is what makes small-batch numpy training slow.
 """
+import math
+
 import numpy as np
 
 
@@ -14,7 +16,8 @@ class SGD:
         self.v = {k: np.zeros_like(p) for k, p in params.items()}
         self.tmp = {k: np.empty_like(p) for k, p in params.items()}   # no allocation per step
 
-    def step(self, grads):
+    def step(self, grads, rows=None):
+        """`rows` (which gradient rows are not 0, see Adam.step) changes nothing here."""
         for k, p in self.params.items():
             v, tmp = self.v[k], self.tmp[k]
             np.multiply(grads[k], self.lr, out=tmp)
@@ -24,51 +27,118 @@ class SGD:
 
 
 class Adam:
-    """Adam (Kingma & Ba), with its moving averages kept unnormalised to save passes.
+    """Adam (Kingma & Ba), with its moving averages kept unnormalised and decayed lazily.
 
     u = m / (1 - b1) and w = v / (1 - b2) obey u <- b1 u + g and w <- b2 w + g*g, one pass
-    fewer each than m and v; the constants come back in the step size and epsilon, so the update
-    a * m / (sqrt(v) + eps) is the same. Every operation writes into preallocated buffers: a step
-    allocates nothing, which keeps small-batch training fast.
+    fewer each than m and v; the constants come back in the step size and epsilon. And the
+    arrays hold u / d1 and w / d2, where d1 = b1^k, d2 = b2^k are the decays of the k steps since
+    they were last folded in: a step adds g / d1 and g*g / d2, and
+        a u / (sqrt(w) + eps) = (a d1 / sqrt(d2)) (u / d1) / (sqrt(w / d2) + eps / sqrt(d2)).
+    So a weight whose gradient is 0 costs its moments nothing, and the square root of w / d2,
+    kept too, changes only where w does. A gradient that is 0 outside some rows of a matrix (an
+    MLP's first layer at batch 1: the rows of the pixels a digit inks, a fifth of them) updates
+    moments and roots in those rows only (`rows`); what every weight costs is then four cheap
+    passes, where decaying eagerly made ten with a square root. Every operation writes into
+    preallocated buffers: a step allocates nothing, which keeps small-batch training fast.
+    Reading `u` or `w` folds the decay in first, so they are the moments themselves.
 
     A weight whose gradient is 0 for a while (the row of a pixel no recent digit inked) sees u
     shrink by b1 every step, into float32's subnormal range after about 800 steps. Arithmetic on
     subnormals takes a slow path on x86, and wasm may not flush them to zero: an Adam step with
-    them was 14x slower in Pyodide (12.2 ms against 0.86). So every FLUSH_EVERY steps the moments
-    below TINY are set to 0, long before any can reach the subnormals (u needs ~175 steps from
-    TINY to there). The step they stood for is below 1e-26: nothing a float32 weight can show."""
+    them was 14x slower in Pyodide (12.2 ms against 0.86). So every FLUSH_EVERY steps the decay
+    is folded in and the moments below TINY are set to 0, long before any can reach the
+    subnormals (u needs ~175 steps from TINY to there). The step they stood for is below 1e-26:
+    nothing a float32 weight can show."""
 
     FLUSH_EVERY = 64
     TINY = 1e-30
+    MIN_DECAY = 1e-3        # folded in before d1 or d2 gets smaller: g / d stays well in range
+    BETAS = (MIN_DECAY, 1 - 2 ** -30)       # the betas this can run (a checkpoint's are checked)
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         self.params, self.lr, self.b1, self.b2, self.eps = params, lr, beta1, beta2, eps
-        self.u = {k: np.zeros_like(p) for k, p in params.items()}
-        self.w = {k: np.zeros_like(p) for k, p in params.items()}
+        self._u = {k: np.zeros_like(p) for k, p in params.items()}
+        self._w = {k: np.zeros_like(p) for k, p in params.items()}
+        self._roots = {k: np.zeros_like(p) for k, p in params.items()}    # sqrt(self._w)
         self.tmp = {k: np.empty_like(p) for k, p in params.items()}
         self.t = 0
+        self.k = 0              # steps whose decay is not folded into the arrays yet
+        self._roots_stale = False
 
-    def step(self, grads):
+    @property
+    def u(self):
+        self.fold()
+        return self._u
+
+    @property
+    def w(self):
+        """The second moments; the caller may write into them (a checkpoint restored)."""
+        self.fold()
+        self._roots_stale = True
+        return self._w
+
+    def fold(self):
+        """Make the arrays hold the moments themselves (k = 0)."""
+        if self.k:
+            d1, d2 = self.b1 ** self.k, self.b2 ** self.k
+            for k in self.params:
+                self._u[k] *= d1
+                self._w[k] *= d2
+            self.k, self._roots_stale = 0, True
+
+    def step(self, grads, rows=None):
+        """grads: name -> gradient. rows: name -> (shape, touched) where that gradient, its first
+        shape[0] * shape[1] entries seen as a matrix of `shape`, is 0 outside the rows `touched`
+        (an index array; the entries after the matrix are any)."""
+        if self.k and min(self.b1, self.b2) ** (self.k + 1) < self.MIN_DECAY:
+            self.fold()
+        if self._roots_stale:
+            for k in self.params:
+                np.sqrt(self._w[k], out=self._roots[k])
+            self._roots_stale = False
         self.t += 1
-        b1, b2 = self.b1, self.b2
-        root = np.sqrt(1 - b2)
+        self.k += 1
+        b1, b2, t = self.b1, self.b2, self.t
+        d1, d2 = b1 ** self.k, b2 ** self.k
+        root = math.sqrt(1 - b2)
         # Python floats, not np.float64: the update stays in float32 loops
-        a = float(self.lr * np.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t) * (1 - b1) / root)
-        eps = float(self.eps / root)
+        a = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * (1 - b1) / root * d1 / math.sqrt(d2)
+        eps = self.eps / root / math.sqrt(d2)
         for k, p in self.params.items():
-            g, u, w, tmp = grads[k], self.u[k], self.w[k], self.tmp[k]
-            u *= b1                               # u = b1 u + g
-            u += g
-            w *= b2                               # w = b2 w + g*g
-            np.multiply(g, g, out=tmp)
-            w += tmp
-            np.sqrt(w, out=tmp)                   # p -= a * u / (sqrt(w) + eps)
-            tmp += eps
+            g, u, w, roots, tmp = grads[k], self._u[k], self._w[k], self._roots[k], self.tmp[k]
+            sparse = rows.get(k) if rows else None
+            if sparse is None:
+                self._accumulate(g, u, w, roots, tmp, 1 / d1, 1 / d2)
+            else:
+                (height, width), touched = sparse
+                n = height * width
+                self._accumulate(g[n:], u[n:], w[n:], roots[n:], tmp[n:], 1 / d1, 1 / d2)
+                g_rows = g[:n].reshape(height, width)[touched]
+                u[:n].reshape(height, width)[touched] += g_rows * (1 / d1)
+                g_rows *= g_rows
+                g_rows *= 1 / d2
+                w_rows = w[:n].reshape(height, width)[touched]
+                w_rows += g_rows
+                w[:n].reshape(height, width)[touched] = w_rows
+                roots[:n].reshape(height, width)[touched] = np.sqrt(w_rows, out=w_rows)
+            np.add(roots, eps, out=tmp)           # p -= a * u / (sqrt(w) + eps), all scaled
             np.divide(u, tmp, out=tmp)
             tmp *= a
             p -= tmp
-            if self.t % self.FLUSH_EVERY == 0:
-                self.flush_tiny(u, w, tmp)
+        if self.t % self.FLUSH_EVERY == 0:
+            self.fold()
+            for k in self.params:
+                self.flush_tiny(self._u[k], self._w[k], self.tmp[k])
+
+    @staticmethod
+    def _accumulate(g, u, w, roots, tmp, c1, c2):
+        """u += c1 g; w += c2 g*g; roots = sqrt(w)"""
+        np.multiply(g, c1, out=tmp)
+        u += tmp
+        np.multiply(g, g, out=tmp)
+        tmp *= c2
+        w += tmp
+        np.sqrt(w, out=roots)
 
     def flush_tiny(self, u, w, tmp):
         """Moments too small to move a weight become 0 (w is never negative)."""

@@ -166,6 +166,9 @@ def test_foreign_and_edited_checkpoints_are_refused_with_a_reason():
     assert "iteration" in refused(rewritten(good, lambda m: m["progress"].update(iteration=-4)))
     assert "lr" in refused(rewritten(good, lambda m: m["progress"].update(lr="fast")))
     assert "t" in refused(rewritten(good, lambda m: m["optimizer"].update(t=1.5)))
+    for beta in (0, 1, 1e-4):       # Adam divides by a power of each; 0 and 1 break its step too
+        assert "beta1" in refused(rewritten(good, lambda m: m["optimizer"].update(beta1=beta)))
+        assert "beta2" in refused(rewritten(good, lambda m: m["optimizer"].update(beta2=beta)))
     assert "hyper" in refused(rewritten(good, lambda m: m["model"]["hyper"].update(hidden=10**9)))
     assert "kind" in refused(rewritten(good, lambda m: m["model"].update(kind="tictactoe-lstm")))
     assert refused(rewritten(good, drop=["adam.w.flat"]))

@@ -74,6 +74,52 @@ def test_skipping_a_batchs_blank_pixels_gives_the_dense_loss_and_gradients(monke
     assert not m.grads["W1"][:100].any()
     full = rng.random((n, 784)) + 0.01                          # every pixel inked: dense products
     assert m._batch_ink(full) is None
+
+def test_the_rows_the_optimiser_is_told_of_are_the_only_nonzero_rows_step_after_step(monkeypatch):
+    """Skipping blank pixels, each step writes only its inked rows of dW1 and clears the last
+    step's: the gradient is still the dense one, and grad_rows names exactly its nonzero rows."""
+    import models.mlp
+    rng = np.random.default_rng(5)
+    monkeypatch.setattr(models.mlp, "SKIP_BLANK", True)
+    m, dense = mlp64(), mlp64()
+    for step in range(4):                               # a different ink every step
+        x = rng.random((1, 784)) * (rng.random((1, 784)) < 0.2)
+        y = rng.integers(0, 10, 1)
+        m.loss_and_grads(x, y)
+        monkeypatch.setattr(models.mlp, "SKIP_BLANK", False)
+        dense.loss_and_grads(x, y)
+        monkeypatch.setattr(models.mlp, "SKIP_BLANK", True)
+        assert dense.grad_rows is None
+        for k in dense.grads:
+            assert np.allclose(m.grads[k], dense.grads[k], rtol=1e-10, atol=1e-14), (step, k)
+        shape, rows = m.grad_rows["flat"]
+        assert shape == (784, 5) and rows.tolist() == np.flatnonzero(x[0]).tolist()
+        outside = np.ones(784, bool)
+        outside[rows] = False
+        assert not m.grads["W1"][outside].any()
+
+
+@pytest.mark.parametrize("n", [1, 16])
+def test_training_told_the_nonzero_rows_follows_dense_training(monkeypatch, n):
+    """Adam spends nothing on the zero rows it is told of: the weights go where they go when it
+    is told nothing, up to rounding, over enough steps for the moments to be folded many times."""
+    import models.mlp
+    rng = np.random.default_rng(6)
+    told, dense = mlp64(), mlp64()
+    told.set_optimizer("adam", 1e-2)
+    dense.set_optimizer("adam", 1e-2)
+    for _ in range(300):
+        x = rng.random((n, 784)) * (rng.random((n, 784)) < 0.2 / n)      # a batch inks ~20%
+        y = rng.integers(0, 10, n)
+        monkeypatch.setattr(models.mlp, "SKIP_BLANK", True)
+        told.train_step(x, y)
+        assert told.grad_rows is not None
+        monkeypatch.setattr(models.mlp, "SKIP_BLANK", False)
+        dense.train_step(x, y)
+    assert np.allclose(told.flat, dense.flat, rtol=1e-9, atol=1e-12)
+    assert np.abs(told.flat - mlp64().flat).max() > 0.1           # and both moved a long way
+
+
 def test_float32_throughout_and_in_place_updates():
     m = MLP()
     refs = {k: p for k, p in m.params.items()}

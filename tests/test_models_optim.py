@@ -48,9 +48,46 @@ def test_adam_matches_the_formula():
 
 
 
+def eager_adam(p, g, m, v, t, lr, b1, b2, eps):
+    """The textbook update in Kingma & Ba's efficient form (epsilon added to sqrt(v), not to
+    the bias-corrected sqrt(v-hat), as TensorFlow's), in float64: p, m, v after step t."""
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    step = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    return p - step * m / (np.sqrt(v) + eps), m, v
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.5, 0.99), (0.05, 0.9)])
+def test_adam_told_which_rows_are_nonzero_follows_the_textbook_over_many_folds(betas):
+    """The lazily decayed moments, the rows hint and folding on read change nothing but rounding:
+    a parameter whose first 6x4 entries get a gradient in a few rows only, 400 steps."""
+    b1, b2 = betas
+    rng = np.random.default_rng(7)
+    start = rng.standard_normal(30)
+    told, plain = {"flat": start.copy()}, {"flat": start.copy()}
+    opt, opt_plain = Adam(told, lr=0.01, beta1=b1, beta2=b2), Adam(plain, lr=0.01, beta1=b1, beta2=b2)
+    ref, m, v = start.copy(), np.zeros(30), np.zeros(30)
+    for t in range(1, 401):
+        g = np.zeros(30)
+        rows = np.flatnonzero(rng.random(6) < 0.3)
+        g[:24].reshape(6, 4)[rows] = rng.standard_normal((len(rows), 4))
+        g[24:] = rng.standard_normal(6)
+        opt.step({"flat": g}, rows={"flat": ((6, 4), rows)})
+        opt_plain.step({"flat": g})
+        ref, m, v = eager_adam(ref, g, m, v, t, 0.01, b1, b2, 1e-8)
+        if t % 37 == 0:          # reading the moments folds the decay in: they are the textbook's
+            assert np.allclose(opt.u["flat"], m / (1 - b1), rtol=1e-9, atol=1e-300)
+            assert np.allclose(opt.w["flat"], v / (1 - b2), rtol=1e-9, atol=1e-300)
+    assert np.allclose(told["flat"], ref, rtol=1e-9, atol=1e-12)
+    assert np.allclose(plain["flat"], ref, rtol=1e-9, atol=1e-12)
+    assert np.abs(ref - start).max() > 0.2          # 400 steps of up to lr each: it moved
+
+
 def test_adam_keeps_its_moments_out_of_the_subnormals_and_its_steps_as_they_were():
     """Weights whose gradient stays 0 (a pixel no digit inks for a while): their moments decay
-    towards 0 and are flushed before float32's subnormals; the weights move as without it."""
+    towards 0 and are flushed before float32's subnormals; the weights move as without it.
+    What the arithmetic touches is checked: the arrays as stored (decay not folded in) and the
+    step, every step, without reading `u` (which would fold)."""
     rng = np.random.default_rng(3)
     steps, n = 3000, 400
     weights = {"flat": rng.standard_normal(n).astype(np.float32)}
@@ -65,13 +102,14 @@ def test_adam_keeps_its_moments_out_of_the_subnormals_and_its_steps_as_they_were
         g[live] = rng.standard_normal(int(live.sum()))
         opt.step({"flat": g})
         plain.step({"flat": g})
-        for moment in (opt.u["flat"], opt.w["flat"]):
-            ever_subnormal |= bool(((moment != 0) & (np.abs(moment) < tiny)).any())
+        for stored in (opt._u["flat"], opt._w["flat"], opt.tmp["flat"]):
+            ever_subnormal |= bool(((stored != 0) & (np.abs(stored) < tiny)).any())
     assert not ever_subnormal
     u = plain.u["flat"]
     assert ((u != 0) & (np.abs(u) < tiny)).any()             # without the flush they get there
     assert np.abs(weights["flat"] - unflushed["flat"]).max() < 1e-6
     assert (opt.u["flat"] == 0).sum() > (u == 0).sum()       # what was flushed is exactly 0
+
 
 def test_adagrad_matches_the_formula():
     p = fresh()
