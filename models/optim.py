@@ -38,7 +38,7 @@ class Adam:
     kept too, changes only where w does. A gradient that is 0 outside some rows of a matrix (an
     MLP's first layer at batch 1: the rows of the pixels a digit inks, a fifth of them) updates
     moments and roots in those rows only (`rows`); what every weight costs is then four cheap
-    passes, where decaying eagerly made ten with a square root. Every operation writes into
+    passes, where decaying eagerly (as a step without `rows` does) makes ten with a square root. Every operation writes into
     preallocated buffers: a step allocates nothing, which keeps small-batch training fast.
     Reading `u` or `w` folds the decay in first, so they are the moments themselves.
 
@@ -89,7 +89,40 @@ class Adam:
     def step(self, grads, rows=None):
         """grads: name -> gradient. rows: name -> (shape, touched) where that gradient, its first
         shape[0] * shape[1] entries seen as a matrix of `shape`, is 0 outside the rows `touched`
-        (an index array; the entries after the matrix are any)."""
+        (an index array; the entries after the matrix are any). Without `rows` the decay is
+        applied at once: where every gradient is dense, the ten passes cost less unscaled."""
+        if rows:
+            self._step_lazily(grads, rows)
+        else:
+            self._step_eagerly(grads)
+        if self.t % self.FLUSH_EVERY == 0:
+            self.fold()
+            for k in self.params:
+                self.flush_tiny(self._u[k], self._w[k], self.tmp[k])
+
+    def _step_eagerly(self, grads):
+        self.fold()
+        self.t += 1
+        b1, b2, t = self.b1, self.b2, self.t
+        root = math.sqrt(1 - b2)
+        # Python floats, not np.float64: the update stays in float32 loops
+        a = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * (1 - b1) / root
+        eps = self.eps / root
+        for k, p in self.params.items():
+            g, u, w, tmp = grads[k], self._u[k], self._w[k], self.tmp[k]
+            u *= b1                               # u = b1 u + g
+            u += g
+            w *= b2                               # w = b2 w + g*g
+            np.multiply(g, g, out=tmp)
+            w += tmp
+            np.sqrt(w, out=tmp)                   # p -= a * u / (sqrt(w) + eps)
+            tmp += eps
+            np.divide(u, tmp, out=tmp)
+            tmp *= a
+            p -= tmp
+        self._roots_stale = True
+
+    def _step_lazily(self, grads, rows):
         if self.k and min(self.b1, self.b2) ** (self.k + 1) < self.MIN_DECAY:
             self.fold()
         if self._roots_stale:
@@ -101,12 +134,11 @@ class Adam:
         b1, b2, t = self.b1, self.b2, self.t
         d1, d2 = b1 ** self.k, b2 ** self.k
         root = math.sqrt(1 - b2)
-        # Python floats, not np.float64: the update stays in float32 loops
         a = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * (1 - b1) / root * d1 / math.sqrt(d2)
         eps = self.eps / root / math.sqrt(d2)
         for k, p in self.params.items():
             g, u, w, roots, tmp = grads[k], self._u[k], self._w[k], self._roots[k], self.tmp[k]
-            sparse = rows.get(k) if rows else None
+            sparse = rows.get(k)
             if sparse is None:
                 self._accumulate(g, u, w, roots, tmp, 1 / d1, 1 / d2)
             else:
@@ -125,10 +157,6 @@ class Adam:
             np.divide(u, tmp, out=tmp)
             tmp *= a
             p -= tmp
-        if self.t % self.FLUSH_EVERY == 0:
-            self.fold()
-            for k in self.params:
-                self.flush_tiny(self._u[k], self._w[k], self.tmp[k])
 
     @staticmethod
     def _accumulate(g, u, w, roots, tmp, c1, c2):

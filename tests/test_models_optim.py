@@ -64,8 +64,8 @@ def test_adam_told_which_rows_are_nonzero_follows_the_textbook_over_many_folds(b
     b1, b2 = betas
     rng = np.random.default_rng(7)
     start = rng.standard_normal(30)
-    told, plain = {"flat": start.copy()}, {"flat": start.copy()}
-    opt, opt_plain = Adam(told, lr=0.01, beta1=b1, beta2=b2), Adam(plain, lr=0.01, beta1=b1, beta2=b2)
+    told, plain, mixed = {"flat": start.copy()}, {"flat": start.copy()}, {"flat": start.copy()}
+    opt, opt_plain, opt_mixed = (Adam(p, lr=0.01, beta1=b1, beta2=b2) for p in (told, plain, mixed))
     ref, m, v = start.copy(), np.zeros(30), np.zeros(30)
     for t in range(1, 401):
         g = np.zeros(30)
@@ -74,12 +74,15 @@ def test_adam_told_which_rows_are_nonzero_follows_the_textbook_over_many_folds(b
         g[24:] = rng.standard_normal(6)
         opt.step({"flat": g}, rows={"flat": ((6, 4), rows)})
         opt_plain.step({"flat": g})
+        # not told in runs of steps, told in others (a batch that inks every pixel, then batch 1)
+        opt_mixed.step({"flat": g}, rows={"flat": ((6, 4), rows)} if (t // 25) % 2 else None)
         ref, m, v = eager_adam(ref, g, m, v, t, 0.01, b1, b2, 1e-8)
         if t % 37 == 0:          # reading the moments folds the decay in: they are the textbook's
             assert np.allclose(opt.u["flat"], m / (1 - b1), rtol=1e-9, atol=1e-300)
             assert np.allclose(opt.w["flat"], v / (1 - b2), rtol=1e-9, atol=1e-300)
     assert np.allclose(told["flat"], ref, rtol=1e-9, atol=1e-12)
     assert np.allclose(plain["flat"], ref, rtol=1e-9, atol=1e-12)
+    assert np.allclose(mixed["flat"], ref, rtol=1e-9, atol=1e-12)
     assert np.abs(ref - start).max() > 0.2          # 400 steps of up to lr each: it moved
 
 
