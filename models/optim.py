@@ -38,8 +38,9 @@ class Adam:
     kept too, changes only where w does. A gradient that is 0 outside some rows of a matrix (an
     MLP's first layer at batch 1: the rows of the pixels a digit inks, a fifth of them) updates
     moments and roots in those rows only (`rows`); what every weight costs is then four cheap
-    passes, where decaying eagerly (as a step without `rows` does) makes ten with a square root. Every operation writes into
-    preallocated buffers: a step allocates nothing, which keeps small-batch training fast.
+    passes, where decaying eagerly (as a step without `rows` does) makes ten with a square
+    root. Every operation writes into preallocated buffers: a step allocates nothing, which
+    keeps small-batch training fast.
     Reading `u` or `w` folds the decay in first, so they are the moments themselves.
 
     A weight whose gradient is 0 for a while (the row of a pixel no recent digit inked) sees u
@@ -99,6 +100,7 @@ class Adam:
             self.fold()
             for k in self.params:
                 self.flush_tiny(self._u[k], self._w[k], self.tmp[k])
+            self._roots_stale = True
 
     def _step_eagerly(self, grads):
         self.fold()
