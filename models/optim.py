@@ -105,11 +105,8 @@ class Adam:
     def _step_eagerly(self, grads):
         self.fold()
         self.t += 1
-        b1, b2, t = self.b1, self.b2, self.t
-        root = math.sqrt(1 - b2)
-        # Python floats, not np.float64: the update stays in float32 loops
-        a = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * (1 - b1) / root
-        eps = self.eps / root
+        b1, b2 = self.b1, self.b2
+        a, eps = self._step_size()
         for k, p in self.params.items():
             g, u, w, tmp = grads[k], self._u[k], self._w[k], self.tmp[k]
             u *= b1                               # u = b1 u + g
@@ -133,11 +130,9 @@ class Adam:
             self._roots_stale = False
         self.t += 1
         self.k += 1
-        b1, b2, t = self.b1, self.b2, self.t
-        d1, d2 = b1 ** self.k, b2 ** self.k
-        root = math.sqrt(1 - b2)
-        a = self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * (1 - b1) / root * d1 / math.sqrt(d2)
-        eps = self.eps / root / math.sqrt(d2)
+        d1, d2 = self.b1 ** self.k, self.b2 ** self.k
+        a, eps = self._step_size()
+        a, eps = a * d1 / math.sqrt(d2), eps / math.sqrt(d2)      # for the scaled arrays
         for k, p in self.params.items():
             g, u, w, roots, tmp = grads[k], self._u[k], self._w[k], self._roots[k], self.tmp[k]
             sparse = rows.get(k)
@@ -147,18 +142,26 @@ class Adam:
                 (height, width), touched = sparse
                 n = height * width
                 self._accumulate(g[n:], u[n:], w[n:], roots[n:], tmp[n:], 1 / d1, 1 / d2)
-                g_rows = g[:n].reshape(height, width)[touched]
-                u[:n].reshape(height, width)[touched] += g_rows * (1 / d1)
+                G, U, W, R = (array[:n].reshape(height, width) for array in (g, u, w, roots))
+                g_rows = G[touched]
+                U[touched] += g_rows * (1 / d1)
                 g_rows *= g_rows
                 g_rows *= 1 / d2
-                w_rows = w[:n].reshape(height, width)[touched]
+                w_rows = W[touched]
                 w_rows += g_rows
-                w[:n].reshape(height, width)[touched] = w_rows
-                roots[:n].reshape(height, width)[touched] = np.sqrt(w_rows, out=w_rows)
+                W[touched] = w_rows
+                R[touched] = np.sqrt(w_rows, out=w_rows)
             np.add(roots, eps, out=tmp)           # p -= a * u / (sqrt(w) + eps), all scaled
             np.divide(u, tmp, out=tmp)
             tmp *= a
             p -= tmp
+
+    def _step_size(self):
+        """(a, eps) of p -= a u / (sqrt(w) + eps) at step t, for the moments themselves. Python
+        floats, not np.float64: the update stays in float32 loops."""
+        b1, b2, t = self.b1, self.b2, self.t
+        root = math.sqrt(1 - b2)
+        return self.lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * (1 - b1) / root, self.eps / root
 
     @staticmethod
     def _accumulate(g, u, w, roots, tmp, c1, c2):
